@@ -1,0 +1,142 @@
+"""Turkish text analysis shared by documents and queries.
+
+The chain follows Lucene's ``turkish`` analyzer, with two changes measured on the
+benchmarks (see ``NOTES.md`` section 2): diacritics are folded *before* stemming, so
+that "kopek barinagi" and "köpek barınağı" meet, and stemming is a choice of
+prefix truncation or Snowball.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+ANALYZER_VERSION = "3"
+
+_UPPER_TR = str.maketrans({"I": "ı", "İ": "i"})
+_FOLD = str.maketrans("çğıöşüâîûéÇĞIÖŞÜÂÎÛÉ", "cgiosuaiueCGIOSUAIUE")
+_APOSTROPHE = re.compile(r"(?<=\w)['’‘`´](\w+)")
+# Digit groups "19.755" or "25.900.000" are one number, not three tokens.
+_THOUSANDS = re.compile(r"(?<=\d)\.(?=\d{3}(?!\d))")
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+STOP_WORDS: frozenset[str] = frozenset(
+    """acaba ama ancak artık aslında az bazı belki biri birkaç birşey biz bu bunu buna
+    bunda bundan bunların bunlar çok çünkü da daha de defa diye eğer en gibi hem hep hepsi
+    her hiç için ile ise işte kez ki kim kime kimi mı mi mu mü nasıl ne neden nerde nerede
+    nereye niçin niye o onlar onu ona ondan onun sanki şey siz şu tüm ve veya ya yani
+    olan olarak oldu olduğu olmak olup üzere ayrıca kadar sonra önce var yok hangi hangisi
+    nedir midir mıdır kaç""".split()
+)
+
+Stemmer = Literal["none", "prefix", "snowball"]
+
+
+def tr_lower(text: str) -> str:
+    """Lowercase with Turkish dotted/dotless i.
+
+    >>> tr_lower("İZMİR IŞIK")
+    'izmir ışık'
+    """
+    return text.translate(_UPPER_TR).lower()
+
+
+def fold(text: str) -> str:
+    """Fold Turkish letters to ASCII, as users type them on phones.
+
+    >>> fold("köpek barınağı ÇĞŞ")
+    'kopek barinagi CGS'
+    """
+    return text.translate(_FOLD)
+
+
+def strip_suffixes(text: str) -> str:
+    """Drop the suffix after an apostrophe ("İzmir'in" → "İzmir").
+
+    >>> strip_suffixes("İzmir'in ve Türkiye’nin")
+    'İzmir ve Türkiye'
+    """
+    return _APOSTROPHE.sub("", text)
+
+
+def join_numbers(text: str) -> str:
+    """Remove thousands separators so "19.755" and "19755" are one token.
+
+    >>> join_numbers("19.755 kişi, 25.900.000,00 TL, 1.3.2")
+    '19755 kişi, 25900000,00 TL, 1.3.2'
+    """
+    return _THOUSANDS.sub("", text)
+
+
+def normalize(text: str) -> str:
+    """Lowercase, strip suffixes, join numbers and fold: the form both sides share.
+
+    >>> normalize("İzmir'in KÖPEK Barınağı 1.250")
+    'izmir kopek barinagi 1250'
+    """
+    return fold(tr_lower(join_numbers(strip_suffixes(text))))
+
+
+def words(text: str) -> list[str]:
+    """Split normalized text into word tokens.
+
+    >>> words("ulaşım-ana planı, 7/a")
+    ['ulaşım', 'ana', 'planı', '7', 'a']
+    """
+    return _TOKEN.findall(text)
+
+
+@lru_cache(maxsize=1)
+def _snowball() -> object:
+    import Stemmer as PyStemmer  # PyStemmer; imported lazily to keep import cheap
+
+    return PyStemmer.Stemmer("turkish")
+
+
+_FOLDED_STOPS = frozenset(fold(w) for w in STOP_WORDS)
+
+
+@dataclass(frozen=True)
+class Analyzer:
+    """Turns text into BM25 terms; one instance serves documents and queries."""
+
+    stemmer: Stemmer = "prefix"
+    prefix_len: int = 5
+    stop_words: bool = True
+
+    def terms(self, text: str) -> list[str]:
+        """Analyzed terms of ``text``.
+
+        >>> Analyzer().terms("İzmir'in kreşleri hangi ilçelerde?")
+        ['izmir', 'kresl', 'ilcel']
+        >>> Analyzer(stemmer="none").terms("Kopek barinagi")
+        ['kopek', 'barinagi']
+        """
+        tokens = words(normalize(text))
+        if self.stop_words:
+            tokens = [t for t in tokens if t not in _FOLDED_STOPS]
+        return self._stem(tokens)
+
+    def _stem(self, tokens: list[str]) -> list[str]:
+        if self.stemmer == "prefix":
+            return [t[: self.prefix_len] for t in tokens]
+        if self.stemmer == "snowball":
+            return list(_snowball().stemWords(tokens))  # type: ignore[attr-defined]
+        return tokens
+
+    def describe(self) -> str:
+        """A stable label for manifests: changes when the terms would change."""
+        return f"v{ANALYZER_VERSION}:{self.stemmer}:{self.prefix_len}:{int(self.stop_words)}"
+
+
+def highlight_terms(query: str, analyzer: Analyzer) -> set[str]:
+    """The analyzed query terms, for marking matches in a passage."""
+    return set(analyzer.terms(query))
+
+
+def corpus_terms(texts: Iterable[str], analyzer: Analyzer) -> list[list[str]]:
+    """Analyze many texts (a tokenized corpus for BM25)."""
+    return [analyzer.terms(t) for t in texts]

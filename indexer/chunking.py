@@ -1,0 +1,244 @@
+"""Cut outline segments into passages: prose packed by words, tables by rows.
+
+A passage never crosses a segment (section) boundary. Each table passage repeats
+the table's caption and header row, so a row still makes sense on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from indexer.structure import Line, Outline, Segment
+from indexer.toc import Toc, format_page, is_roman, page_number
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(]?[A-ZÇĞİÖŞÜ0-9])")
+_NUMERIC_CELL = re.compile(r"[-+%]?\s*[\d.,]*\d[\d.,]*\s*%?")
+
+
+@dataclass(frozen=True)
+class ChunkConfig:
+    """Passage size bounds, in words."""
+
+    max_words: int = 200
+    min_words: int = 40
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrievable unit with its provenance."""
+
+    id: str
+    doc_id: str
+    text: str
+    path: tuple[str, ...]
+    page_start: str
+    page_end: str
+    page_estimate: str | None
+    line_start: int
+    line_end: int
+    kind: Literal["text", "table"]
+
+    @property
+    def section(self) -> str:
+        return " > ".join(self.path)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    lines: tuple[int, ...]
+    text: str
+    kind: Literal["text", "table"]
+
+
+def n_words(text: str) -> int:
+    """Whitespace word count.
+
+    >>> n_words("Kent  Ekonomisine\\tKatkı")
+    3
+    """
+    return len(text.split())
+
+
+def split_sentences(text: str, max_words: int) -> list[str]:
+    """Cut an over-long line at sentence ends into parts of at most ``max_words``.
+
+    >>> split_sentences("Bir iki. Üç dört beş. Altı.", 3)
+    ['Bir iki.', 'Üç dört beş.', 'Altı.']
+    """
+    parts: list[str] = []
+    current: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        words = sentence.split()
+        while len(words) > max_words:  # a run-on sentence: cut at the word limit
+            if current:
+                parts.append(" ".join(current))
+                current = []
+            parts.append(" ".join(words[:max_words]))
+            words = words[max_words:]
+        if current and len(current) + len(words) > max_words:
+            parts.append(" ".join(current))
+            current = []
+        current.extend(words)
+    if current:
+        parts.append(" ".join(current))
+    return parts
+
+
+def is_numeric_cell(cell: str) -> bool:
+    """A cell holding only a number, amount or percentage.
+
+    >>> is_numeric_cell("25.900.000,00"), is_numeric_cell("%87"), is_numeric_cell("2023 Bütçe")
+    (True, True, False)
+    """
+    cell = cell.strip()
+    return bool(cell) and _NUMERIC_CELL.fullmatch(cell) is not None
+
+
+def is_header_row(row: str, previous: str | None) -> bool:
+    """A row that labels columns: the first of a table, or the first after data rows,
+    with several cells and none of them numeric.
+
+    >>> is_header_row("Kodu\\tAçıklama\\t2023 Bütçe", None)
+    True
+    >>> is_header_row("Meclis gündemini belirlemek.\\t5393 s.K.m.21", "Yasal Yükümlülük\\tDayanak")
+    False
+    """
+    cells = [c for c in row.split("\t") if c.strip()]
+    if len(cells) < 2 or any(is_numeric_cell(c) for c in cells):
+        return False
+    return previous is None or any(is_numeric_cell(c) for c in previous.split("\t"))
+
+
+def segment_pieces(segment: Segment, config: ChunkConfig) -> list[_Piece]:
+    """Passage-sized pieces of one segment, in reading order."""
+    units = [(i, t) for i, t in segment.lines if t.strip()]
+    pieces: list[_Piece] = []
+    prose: list[Line] = []
+    k = 0
+    while k < len(units):
+        if "\t" not in units[k][1]:
+            prose.append(units[k])
+            k += 1
+            continue
+        end = k
+        while end < len(units) and "\t" in units[end][1]:
+            end += 1
+        caption = prose.pop() if prose and _is_caption(prose[-1][1]) else None
+        pieces.extend(_pack_prose(prose, config))
+        prose = []
+        pieces.extend(_pack_table(units[k:end], caption, config))
+        k = end
+    pieces.extend(_pack_prose(prose, config))
+    return pieces
+
+
+def _is_caption(text: str) -> bool:
+    return n_words(text) <= 25 and not text.rstrip().endswith((".", ":"))
+
+
+def _pack_prose(units: list[Line], config: ChunkConfig) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    lines: list[int] = []
+    texts: list[str] = []
+    for i, text in units:
+        for part in split_sentences(text.strip(), config.max_words):
+            size = sum(n_words(t) for t in texts)
+            if texts and size + n_words(part) > config.max_words:
+                pieces.append(_Piece(tuple(lines), "\n".join(texts), "text"))
+                lines, texts = [], []
+            lines.append(i)
+            texts.append(part)
+    if texts:
+        tail = _Piece(tuple(lines), "\n".join(texts), "text")
+        prev = pieces[-1] if pieces else None
+        small = n_words(tail.text) < config.min_words
+        if prev and small and n_words(prev.text) + n_words(tail.text) <= config.max_words * 1.3:
+            pieces[-1] = _Piece(prev.lines + tail.lines, prev.text + "\n" + tail.text, "text")
+        else:
+            pieces.append(tail)
+    return pieces
+
+
+def _pack_table(rows: list[Line], caption: Line | None, config: ChunkConfig) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    header: list[Line] = []
+    body: list[Line] = []
+
+    def emit() -> None:
+        if not body:
+            return
+        top = ([caption] if caption else []) + header
+        lines = tuple(i for i, _ in top + body)
+        text = "\n".join(t.strip() for _, t in top + body)
+        pieces.append(_Piece(lines, text, "table"))
+
+    for n, row in enumerate(rows):
+        if is_header_row(row[1], rows[n - 1][1] if n else None):
+            if body:  # a new header row starts a sub-table
+                emit()
+                header, body = [], []
+            header = [row]
+            continue
+        size = sum(n_words(t) for _, t in body)
+        if body and size + n_words(row[1]) > config.max_words:
+            emit()
+            body = []
+        body.append(row)
+    if not body and header:  # a header with no rows is still content
+        header, body = [], header
+    emit()
+    return pieces
+
+
+def chunk(doc_id: str, doc: Outline, config: ChunkConfig) -> list[Passage]:
+    """All passages of one outlined document, with deterministic ids."""
+    spans = _entry_spans(doc.segments)
+    passages: list[Passage] = []
+    seen: dict[int, int] = {}
+    for segment in doc.segments:
+        for piece in segment_pieces(segment, config):
+            first = min(piece.lines)
+            part = seen.get(first, 0)
+            seen[first] = part + 1
+            start, end = _pages(doc.toc, segment.toc_index)
+            passages.append(
+                Passage(
+                    id=f"{doc_id}:{first + 1:05d}:{part}",
+                    doc_id=doc_id,
+                    text=piece.text,
+                    path=segment.path,
+                    page_start=start,
+                    page_end=end,
+                    page_estimate=_estimate(start, end, spans.get(segment.toc_index), first),
+                    line_start=first + 1,
+                    line_end=max(piece.lines) + 1,
+                    kind=piece.kind,
+                )
+            )
+    return passages
+
+
+def _pages(toc: Toc | None, index: int | None) -> tuple[str, str]:
+    if toc is None or index is None:
+        return "", ""
+    return toc.page_range(index)
+
+
+def _entry_spans(segments: tuple[Segment, ...]) -> dict[int | None, tuple[int, int]]:
+    spans: dict[int | None, tuple[int, int]] = {}
+    for s in segments:
+        lo, hi = s.lines[0][0], s.lines[-1][0]
+        old = spans.get(s.toc_index)
+        spans[s.toc_index] = (min(lo, old[0]), max(hi, old[1])) if old else (lo, hi)
+    return spans
+
+
+def _estimate(start: str, end: str, span: tuple[int, int] | None, line: int) -> str | None:
+    """Page inside a multi-page section, by the line's position in the section."""
+    if not start or span is None or is_roman(start) != is_roman(end):
+        return start or None
+    first, last = page_number(start), page_number(end)
+    frac = (line - span[0]) / max(1, span[1] - span[0] + 1)
+    return format_page(first + int(frac * (last - first + 1)), roman=is_roman(start))
