@@ -23,14 +23,17 @@ _APOSTROPHE = re.compile(r"(?<=\w)['’‘`´](\w+)")
 _THOUSANDS = re.compile(r"(?<=\d)\.(?=\d{3}(?!\d))")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
-STOP_WORDS: frozenset[str] = frozenset(
-    """acaba ama ancak artık aslında az bazı belki biri birkaç birşey biz bu bunu buna
-    bunda bundan bunların bunlar çok çünkü da daha de defa diye eğer en gibi hem hep hepsi
-    her hiç için ile ise işte kez ki kim kime kimi mı mi mu mü nasıl ne neden nerde nerede
-    nereye niçin niye o onlar onu ona ondan onun sanki şey siz şu tüm ve veya ya yani
-    olan olarak oldu olduğu olmak olup üzere ayrıca kadar sonra önce var yok hangi hangisi
-    nedir midir mıdır kaç""".split()
-)
+# Lucene's Turkish stop words plus question words ("kaç", "nedir"), which every
+# question has and no passage answers by.
+_STOP_TEXT = """
+acaba ama ancak artık aslında az bazı belki biri birkaç birşey biz bu bunu buna
+bunda bundan bunların bunlar çok çünkü da daha de defa diye eğer en gibi hem hep
+hepsi her hiç için ile ise işte kez ki kim kime kimi mı mi mu mü nasıl ne neden
+nerde nerede nereye niçin niye o onlar onu ona ondan onun sanki şey siz şu tüm ve
+veya ya yani olan olarak oldu olduğu olmak olup üzere ayrıca kadar sonra önce var
+yok hangi hangisi nedir midir mıdır kaç
+"""
+STOP_WORDS: frozenset[str] = frozenset(_STOP_TEXT.split())
 
 Stemmer = Literal["none", "prefix", "snowball"]
 

@@ -76,9 +76,7 @@ def outline(lines: list[str]) -> Outline:
 def match_headings(lines: list[str], toc: Toc, skip: set[int]) -> dict[int, tuple[int, bool]]:
     """Map body line → (TOC entry index, whether the line says exactly the TOC title)."""
     cands = [
-        (i, _stems(clean(t)))
-        for i, t in enumerate(lines)
-        if i not in skip and _heading_shaped(clean(t))
+        (i, _stems(clean(t))) for i, t in enumerate(lines) if i not in skip and _heading_shaped(clean(t))
     ]
     per_entry: list[list[tuple[int, float]]] = []
     for e in toc.entries:
@@ -190,10 +188,10 @@ class _Walker:
             self.open(_ACTIVITY_LEVEL, text, i)
             return i + 1
         nxt = self.next_text(i)
-        if nxt is not None and clean(self.lines[nxt]) in ("Faaliyetleri", "Faaliyeti"):
-            if len(text.split()) <= 20 and not text.endswith("."):
-                self.open(_ACTIVITY_LEVEL, f"{text} {clean(self.lines[nxt])}", i, nxt)
-                return nxt + 1
+        split_title = nxt is not None and clean(self.lines[nxt]) in ("Faaliyetleri", "Faaliyeti")
+        if split_title and nxt is not None and len(text.split()) <= 20 and not text.endswith("."):
+            self.open(_ACTIVITY_LEVEL, f"{text} {clean(self.lines[nxt])}", i, nxt)
+            return nxt + 1
         if (dept := _DEPARTMENT.match(text)) is not None:
             self.set_level(_DEPT_LEVEL, dept["dept"])
         self.add(i, self.lines[i].rstrip())

@@ -107,9 +107,7 @@ def find_toc(lines: list[str]) -> tuple[int, int] | None:
             text = lines[j].strip()
             if _ENTRY.match(text):
                 last, seen, gap = j, seen + 1, 0
-            elif text:
-                break
-            elif (gap := gap + 1) > 2:
+            elif text or (gap := gap + 1) > 2:
                 break
         if seen >= 3:
             return i, last

@@ -9,8 +9,8 @@ import pytest
 from indexer.analysis import Analyzer
 from indexer.chunking import ChunkConfig, Passage, is_header_row, n_words, split_sentences
 from indexer.corpus import document_passages, load_document
-from indexer.structure import FURNITURE, clean, outline
 from indexer.settings import ROOT
+from indexer.structure import FURNITURE, clean, outline
 
 REPORT = ROOT / "corpus" / "izmir-2023-faaliyet-raporu.txt"
 CONFIG = ChunkConfig()
@@ -75,7 +75,7 @@ def test_page_fields(passages: list[Passage]) -> None:
     infra = [p for p in passages if len(p.path) > 2 and p.path[2] == "Altyapı"]
     assert {(p.page_start, p.page_end) for p in infra} == {("59", "94")}
     estimates = [int(p.page_estimate or 0) for p in infra]
-    assert estimates == sorted(estimates) and 59 <= estimates[0] and estimates[-1] <= 94
+    assert estimates == sorted(estimates) and estimates[0] >= 59 and estimates[-1] <= 94
 
 
 def test_header_detection_and_sentence_split() -> None:

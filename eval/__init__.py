@@ -1,0 +1,1 @@
+"""Retrieval evaluation over the report question set."""

@@ -1,0 +1,53 @@
+"""Run the questions through the engine in process, or through a service over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from tqdm import tqdm
+
+from eval.questions import Question
+
+# A searcher returns (passage id, passage text) pairs, best first.
+Searcher = Callable[[str, int, str], list[tuple[str, str]]]
+Run = dict[str, dict[str, float]]
+
+
+def in_process(engine: object) -> Searcher:
+    """Search the loaded engine directly."""
+    from indexer.search import SearchEngine
+
+    assert isinstance(engine, SearchEngine)
+
+    def search(query: str, k: int, mode: str) -> list[tuple[str, str]]:
+        result = engine.search(query, k, mode)  # type: ignore[arg-type]
+        return [(h.passage.id, h.passage.text) for h in result.hits]
+
+    return search
+
+
+def over_http(url: str, timeout: float = 60.0) -> Searcher:
+    """Search a running service through its public API, as an outside script would."""
+    import httpx
+
+    client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+
+    def search(query: str, k: int, mode: str) -> list[tuple[str, str]]:
+        response = client.get("/search", params={"q": query, "k": k, "mode": mode})
+        response.raise_for_status()
+        return [(r["id"], r["text"]) for r in response.json()["results"]]
+
+    return search
+
+
+def run_questions(
+    search: Searcher, questions: Sequence[Question], mode: str, k: int = 10, progress: bool = True
+) -> tuple[Run, dict[str, dict[str, str]]]:
+    """The ranked ids per question (scored 1/rank) and the texts that came back."""
+    run: Run = {}
+    texts: dict[str, dict[str, str]] = {}
+    for q in tqdm(questions, desc=f"{mode:>6}", unit="q", disable=not progress, leave=False):
+        hits = search(q.question, k, mode)
+        run[q.id] = {pid: 1.0 / rank for rank, (pid, _) in enumerate(hits, start=1)}
+        texts[q.id] = dict(hits)
+    return run, texts

@@ -1,0 +1,120 @@
+"""Build the hybrid index: passages, BM25 terms, dense vectors, manifest.
+
+Everything is written to a staging directory that replaces the index only when
+complete, so a crash never leaves a half-written index. Embeddings are cached by
+text hash as they are computed, so an interrupted build resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from indexer import store
+from indexer.chunking import Passage
+from indexer.corpus import Document, document_passages, load_corpus
+from indexer.deascii import build_vocabulary
+from indexer.embedding import Embedder, EmbeddingCache, model_fingerprint, text_key
+from indexer.settings import Settings
+
+log = logging.getLogger(__name__)
+_SAVE_EVERY = 64  # passages between cache saves: the resume granularity
+
+
+def index_text(passage: Passage, path_levels: int) -> str:
+    """What both arms index: the last section-path levels, then the passage."""
+    path = passage.path[-path_levels:] if path_levels > 0 else ()
+    return "\n".join([*path, passage.text])
+
+
+def resolve_model(settings: Settings) -> str:
+    """The model path, rebuilding the bundled e5 weights on first use."""
+    if settings.model:
+        return settings.model
+    from indexer.model_convert import ensure_model
+
+    return str(ensure_model(settings.model_dir))
+
+
+def expected_manifest(settings: Settings, docs: list[Document], model_id: str) -> dict[str, Any]:
+    """The manifest fields that must match for an index to be current."""
+    return {
+        "format": store.FORMAT_VERSION,
+        "corpus": {d.id: {"sha256": d.sha256, "title": d.title, "year": d.year} for d in docs},
+        "model_id": model_id,
+        "analyzer": settings.analyzer().describe(),
+        "chunking": {"max_words": settings.max_words, "min_words": settings.min_words},
+        "path_levels": settings.path_levels,
+    }
+
+
+def staleness(settings: Settings) -> str | None:
+    """Why the index must be (re)built, or None when it is current."""
+    manifest = store.read_manifest(settings.index_dir)
+    if manifest is None:
+        return f"no index at {settings.index_dir}"
+    model_id = model_fingerprint(settings.model_path)
+    want = expected_manifest(settings, load_corpus(settings.corpus_dir), model_id)
+    for key, value in want.items():
+        if manifest.get(key) != value:
+            return f"index is stale: {key} changed"
+    return None
+
+
+def build(settings: Settings, *, show_progress: bool = True) -> dict[str, Any]:
+    """Build the index into ``settings.index_dir``; returns the manifest."""
+    started = time.perf_counter()
+    docs = load_corpus(settings.corpus_dir)
+    passages = [p for d in docs for p in document_passages(d, settings.chunking())]
+    texts = [index_text(p, settings.path_levels) for p in passages]
+    terms = [settings.analyzer().terms(t) for t in texts]
+    embedder = Embedder(resolve_model(settings), threads=settings.torch_threads)
+    vectors, embedded = _embed(embedder, texts, settings, show_progress)
+
+    staging = settings.index_dir.with_name(f"{settings.index_dir.name}.tmp-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    store.write_passages(staging, passages)
+    store.write_json(staging / store.TERMS, terms)
+    store.write_dense(staging, vectors)
+    store.write_json(staging / store.VOCABULARY, build_vocabulary(p.text for p in passages))
+    manifest = expected_manifest(settings, docs, embedder.model_id) | {
+        "passages": len(passages),
+        "embedded": embedded,
+        "dim": embedder.dim,
+        "build_seconds": round(time.perf_counter() - started, 2),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    store.write_json(staging / store.MANIFEST, manifest)  # written last: marks completeness
+    store.swap_in(staging, settings.index_dir)
+    log.info("built %d passages (%d embedded) into %s", len(passages), embedded, settings.index_dir)
+    return manifest
+
+
+def _embed(
+    embedder: Embedder, texts: list[str], settings: Settings, show_progress: bool
+) -> tuple[np.ndarray, int]:
+    cache = EmbeddingCache(settings.cache_dir, embedder.model_id)
+    keys = [text_key(embedder.model_id, t) for t in texts]
+    # Similar lengths in a batch waste less padding: embed the missing texts by length.
+    todo = sorted(
+        {k: i for i, k in enumerate(keys) if k not in cache.vectors}.values(), key=lambda i: len(texts[i])
+    )
+    bar = tqdm(total=len(todo), desc="embedding passages", unit="passage", disable=not show_progress)
+    for start in range(0, len(todo), _SAVE_EVERY):
+        batch = todo[start : start + _SAVE_EVERY]
+        vecs = embedder.passages([texts[i] for i in batch], settings.embed_batch_size, bar.update)
+        for i, vec in zip(batch, vecs, strict=True):
+            cache.vectors[keys[i]] = vec
+        cache.save()
+    bar.close()
+    dim = embedder.dim
+    vectors = np.stack([cache.vectors[k] for k in keys]) if keys else np.zeros((0, dim))
+    return vectors.astype(np.float32), len(todo)

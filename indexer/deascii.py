@@ -1,0 +1,50 @@
+"""Restore Turkish letters in ASCII-typed queries from the corpus's own vocabulary.
+
+BM25 folds both sides, so "kopek" already meets "köpek" there; the dense model does
+not: e5 reads "kopek barinagi" as other words. Each ASCII word of a query is replaced
+by the most frequent corpus word that folds to it ("barinagi" → "barınağı").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from indexer.analysis import fold, tr_lower
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_TURKISH = set("çğıöşüÇĞİÖŞÜ")
+
+
+def build_vocabulary(texts: Iterable[str]) -> dict[str, str]:
+    """Folded word → its most frequent Turkish spelling, where the two differ.
+
+    >>> build_vocabulary(["Köpek barınağı", "köpek", "kopek"])
+    {'barinagi': 'barınağı', 'kopek': 'köpek'}
+    """
+    counts: Counter[str] = Counter(w for t in texts for w in _WORD.findall(tr_lower(t)))
+    best: dict[str, tuple[int, str]] = {}
+    for word, n in counts.items():
+        key = fold(word)
+        if key not in best or (n, word) > best[key]:
+            best[key] = (n, word)
+    return {k: w for k, (_, w) in sorted(best.items()) if w != k}
+
+
+def restore(query: str, vocabulary: Mapping[str, str]) -> str:
+    """The query with ASCII-typed words given back their Turkish letters.
+
+    >>> restore("Kopek barinagi nerede?", {"kopek": "köpek", "barinagi": "barınağı"})
+    'köpek barınağı nerede?'
+    """
+    if not vocabulary:
+        return query
+
+    def swap(m: re.Match[str]) -> str:
+        word = m.group()
+        if _TURKISH & set(word):
+            return word
+        return vocabulary.get(fold(tr_lower(word)), word)
+
+    return _WORD.sub(swap, query)

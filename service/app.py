@@ -1,0 +1,114 @@
+"""The FastAPI application: search, health, and one JSON error shape."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from indexer.search import SearchEngine, SearchResult
+from indexer.settings import Settings, get_settings
+from service.errors import error_response, install_error_handlers
+from service.schemas import ErrorResponse, Health, Result, Scores, SearchRequest, SearchResponse
+
+log = logging.getLogger(__name__)
+_ERRORS: dict[int | str, dict[str, object]] = {
+    422: {"model": ErrorResponse, "description": "invalid request"},
+    503: {"model": ErrorResponse, "description": "index not loaded"},
+}
+
+
+def load_engine(settings: Settings) -> SearchEngine:
+    """Load the index, building it first when it is missing or stale."""
+    from indexer.build import build, staleness
+
+    reason = staleness(settings)
+    if reason and settings.build_if_stale:
+        log.warning("%s: building the index now (this takes a few minutes)", reason)
+        build(settings)
+    return SearchEngine(settings)
+
+
+def create_app(settings: Settings | None = None, engine: SearchEngine | None = None) -> FastAPI:
+    """The app; with no engine given, it loads (or builds) one at startup."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = engine or load_engine(settings)
+        yield
+
+    app = FastAPI(
+        title="Faaliyet raporu arama",
+        description="Hybrid (BM25 + e5) question answering search over Turkish municipal "
+        "activity reports. Every hit carries its section path and printed page range.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.get("/search", response_model=SearchResponse, responses=_ERRORS)
+    def search_get(request: Request, params: Annotated[SearchRequest, Query()]) -> SearchResponse:
+        """Search with query parameters: `/search?q=...&k=10&mode=hybrid`."""
+        return _search(request, params)
+
+    @app.post("/search", response_model=SearchResponse, responses=_ERRORS)
+    def search_post(request: Request, body: SearchRequest) -> SearchResponse:
+        """Search with a JSON body: `{"q": "...", "k": 10, "mode": "hybrid"}`."""
+        return _search(request, body)
+
+    @app.get("/healthz", response_model=Health, responses=_ERRORS)
+    def healthz(request: Request) -> Health | JSONResponse:
+        """Liveness and what is loaded."""
+        engine_: SearchEngine | None = getattr(request.app.state, "engine", None)
+        if engine_ is None:
+            return error_response(503, "index_not_loaded", "the index is not loaded yet")
+        m = engine_.manifest
+        return Health(
+            status="ok",
+            passages=len(engine_),
+            model_id=str(m.get("model_id", "")),
+            documents=sorted(m.get("corpus", {})),
+            built_at=str(m.get("built_at", "")),
+        )
+
+    return app
+
+
+def _search(request: Request, params: SearchRequest) -> SearchResponse:
+    engine: SearchEngine | None = getattr(request.app.state, "engine", None)
+    if engine is None:
+        raise StarletteHTTPException(503, "the index is not loaded yet")
+    return to_response(engine.search(params.q, params.k, params.mode))
+
+
+def to_response(result: SearchResult) -> SearchResponse:
+    """The API view of a search result."""
+    return SearchResponse(
+        query=result.query,
+        mode=result.mode,
+        k=result.k,
+        took_ms=result.took_ms,
+        results=[
+            Result(
+                rank=h.rank,
+                score=h.score,
+                id=h.passage.id,
+                text=h.passage.text,
+                section=h.passage.section,
+                page_start=h.passage.page_start,
+                page_end=h.passage.page_end,
+                scores=Scores(bm25=h.bm25, dense=h.dense),
+                page_estimate=h.passage.page_estimate,
+                path=list(h.passage.path),
+                doc_id=h.passage.doc_id,
+                kind=h.passage.kind,
+            )
+            for h in result.hits
+        ],
+    )

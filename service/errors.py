@@ -1,0 +1,55 @@
+"""One JSON error shape for every failure: ``{"error": {code, message, details}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.schemas import ErrorBody, ErrorDetail, ErrorResponse
+
+log = logging.getLogger(__name__)
+_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 503: "unavailable"}
+
+
+def error_response(
+    status: int, code: str, message: str, details: list[ErrorDetail] | None = None
+) -> JSONResponse:
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
+    return JSONResponse(status_code=status, content=body.model_dump())
+
+
+def _field(loc: tuple[object, ...]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("query", "body")]
+    return ".".join(parts) or None
+
+
+async def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        ErrorDetail(field=_field(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid")))
+        for e in exc.errors()
+    ]
+    summary = "; ".join(f"{d.field or 'request'}: {d.message}" for d in details)
+    return error_response(422, "invalid_request", summary or "invalid request", details)
+
+
+async def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _CODES.get(exc.status_code, "error")
+    return error_response(exc.status_code, code, str(exc.detail))
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "internal error; the server log has the details")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route validation, HTTP and unexpected errors to the one shape."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

