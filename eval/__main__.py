@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from eval.metrics import METRICS, score
@@ -17,6 +18,7 @@ from eval.questions import (
     relevant,
 )
 from eval.runner import Searcher, in_process, over_http, run_questions
+from indexer.analysis import fold
 
 MODES = ("bm25", "dense", "hybrid")
 
@@ -28,10 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--url", help="evaluate a running service over HTTP instead")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument(
+        "--ascii", action="store_true", help="ask every question typed without Turkish letters"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     try:
         questions = load_questions(args.questions, args.split)
+        if args.ascii:
+            questions = [replace(q, question=fold(q.question)) for q in questions]
     except QuestionFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -35,7 +35,7 @@ class Embedder:
         return name if name in (self.model.prompts or {}) else None
 
     def passages(
-        self, texts: Sequence[str], batch_size: int = 16, progress: Callable[[int], None] | None = None
+        self, texts: Sequence[str], batch_size: int = 8, progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         """L2-normalized passage vectors, float32, one row per text."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
