@@ -29,8 +29,13 @@ _DEPARTMENT = re.compile(
     r"^(?P<dept>[A-ZÇĞİÖŞÜ][^:\t]{2,90}?(?:Dairesi Başkanlığı|Genel Müdürlüğü|Şube Müdürlüğü"
     r"|Genel Sekreterliği|Müşavirliği|Müdürlüğü))\s*:"
 )
+# A unit named on a line of its own ("Gıda Şube Müdürlüğü") heads the prose after it.
+_UNIT = re.compile(
+    r"^(?:\d{1,2}\.\s*)?[A-ZÇĞİÖŞÜ][^:\t.]{2,80}?(?P<kind>Şube Müdürlüğü|Daire(?:si)? Başkanlığı"
+    r"|Genel Müdürlüğü|Müşavirliği|Genel Sekreterliği|Müdürlüğü)$"
+)
 _COMPANY_CUE = re.compile(r"^(Kuruluş Yılı|Faaliyet Alanı|Stratejik Amaç)")
-_CAPS, _GOALS, _ACTIVITY_LEVEL, _DEPT_LEVEL = 0, 1, 4, 5
+_CAPS, _GOALS, _ACTIVITY_LEVEL, _DEPT_LEVEL, _BRANCH_LEVEL = 0, 1, 4, 5, 6
 _MATCHER = Analyzer(stemmer="prefix", prefix_len=5, stop_words=True)
 
 
@@ -192,6 +197,10 @@ class _Walker:
         if split_title and nxt is not None and len(text.split()) <= 20 and not text.endswith("."):
             self.open(_ACTIVITY_LEVEL, f"{text} {clean(self.lines[nxt])}", i, nxt)
             return nxt + 1
+        if (unit := _UNIT.match(text)) is not None and self.prose_follows(i):
+            level = _BRANCH_LEVEL if unit["kind"] == "Şube Müdürlüğü" else _DEPT_LEVEL
+            self.open(level, text, i)
+            return i + 1
         if (dept := _DEPARTMENT.match(text)) is not None:
             self.set_level(_DEPT_LEVEL, dept["dept"])
         self.add(i, self.lines[i].rstrip())
@@ -223,6 +232,15 @@ class _Walker:
             if clean(self.lines[j]):
                 return j
         return None
+
+    def prose_follows(self, i: int) -> bool:
+        """The next line is a sentence or a branch heading, not another name in a list."""
+        nxt = self.next_text(i)
+        if nxt is None:
+            return False
+        text = clean(self.lines[nxt])
+        branch = _UNIT.match(text)
+        return len(text.split()) >= 8 or text[:1].isdigit() or bool(branch and "Şube" in branch["kind"])
 
     def company_cue(self, i: int) -> bool:
         seen = 0

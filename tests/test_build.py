@@ -68,3 +68,30 @@ def test_swap_replaces_without_leftovers(tmp_path: Path) -> None:
     store.swap_in(staging, target)
     assert [p.name for p in target.iterdir()] == ["new"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]
+
+
+def test_any_sentence_transformers_model_path_works(tmp_path: Path, model_path: str) -> None:
+    """RAPOR_MODEL accepts another model folder: here a tiny random BERT on e5's tokenizer."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Pooling, Transformer
+    from transformers import BertConfig, BertModel
+
+    from indexer.embedding import Embedder
+
+    tiny = tmp_path / "tiny-bert"
+    config = BertConfig(
+        vocab_size=250037, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64
+    )
+    BertModel(config).save_pretrained(tiny)
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(Path(model_path) / name, tiny / name)
+    st = SentenceTransformer(modules=[Transformer(str(tiny)), Pooling(32, "mean")])
+    st.save(str(tmp_path / "tiny-st"))
+
+    settings = make_settings(
+        tmp_path, FIXTURES / "corpus", model=str(tmp_path / "tiny-st"), cache_dir=tmp_path / "cache"
+    )
+    manifest = build(settings, show_progress=False)
+    assert manifest["model_id"] == str(tmp_path / "tiny-st") and manifest["dim"] == 32
+    engine = SearchEngine(settings, Embedder(settings.model_path))
+    assert len(engine.search("otobüs", k=3, mode="dense").hits) == 3
