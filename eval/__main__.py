@@ -1,109 +1,184 @@
-"""``python -m eval``: R@1, R@5, R@10 and MRR@10 per mode and per category."""
+"""``python -m eval``: score bm25, dense, hybrid (and variants) on one query set.
+
+Prints a table and a one-line summary; with ``--out`` writes result.json, report.md,
+recall.png and TREC run files. Sets: ``report`` (our questions about the report) or a
+benchmark folder with passages.jsonl, queries.jsonl, queries_ascii.jsonl, qrels.tsv.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import itertools
 import sys
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from eval.metrics import METRICS, score
-from eval.questions import (
-    CATEGORIES,
-    DEFAULT_QUESTIONS,
-    Question,
-    QuestionFileError,
-    load_questions,
-    relevant,
-)
-from eval.runner import Searcher, in_process, over_http, run_questions
-from indexer.analysis import fold
+from eval import metrics
+from eval.questions import DEFAULT_QUESTIONS, QuestionFileError
+from eval.report import read_trec, write_all
+from eval.runner import Run, Searcher, in_process, over_http, run_queries
+from eval.sets import EvalSet, benchmark_set, report_set
+from indexer.settings import INDEX_FIELDS, Settings, get_settings
 
 MODES = ("bm25", "dense", "hybrid")
+NOTE = "R@k = ranx hit_rate@k (a relevant passage in the top k); MRR@10, nDCG@10 from ranx."
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
-    parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
-    parser.add_argument("--url", help="evaluate a running service over HTTP instead")
-    parser.add_argument("--out", type=Path, help="write the results as JSON here")
-    parser.add_argument(
-        "--ascii", action="store_true", help="ask every question typed without Turkish letters"
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
+    p.add_argument("--set", default="report", help="'report', a benchmark name, or a folder")
+    p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="report question file")
+    p.add_argument("--split", choices=("dev", "test", "all"), default="all", help="report split")
+    p.add_argument("--ascii", action="store_true", help="questions typed without Turkish letters")
+    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VAL[,KEY=VAL]",
+        help="also run with these settings changed, e.g. rrf:fusion=rrf or p4:prefix_len=4",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    args = parser.parse_args(argv)
-    try:
-        questions = load_questions(args.questions, args.split)
-        if args.ascii:
-            questions = [replace(q, question=fold(q.question)) for q in questions]
-    except QuestionFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-    from indexer.corpus import document_passages, load_corpus
-    from indexer.settings import get_settings
-
-    settings = get_settings()
-    corpus = {
-        p.id: p.text
-        for d in load_corpus(settings.corpus_dir)
-        for p in document_passages(d, settings.chunking())
-    }
-    qrels = {q.id: dict.fromkeys(relevant(q, corpus), 1) for q in questions}
-    unjudged = [q.id for q in questions if not qrels[q.id]]
-    if unjudged:
-        print(f"warning: no passage contains the answer of {unjudged}", file=sys.stderr)
-    search = _searcher(args.url)
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    for mode in args.modes:
-        run, texts = run_questions(search, questions, mode, progress=not args.quiet)
-        judged = _judge_returned(qrels, texts, questions)
-        results[mode] = {"all": score(judged, run)}
-        for cat in CATEGORIES:
-            ids = {q.id for q in questions if q.category == cat}
-            results[mode][cat] = score({q: r for q, r in judged.items() if q in ids}, run)
-    print(_table(results, questions))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"questions": len(questions), "split": args.split, "results": results}
-        args.out.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
-    best = max(results, key=lambda m: results[m]["all"]["MRR@10"])
-    summary = " | ".join(f"{m} MRR@10 {results[m]['all']['MRR@10']:.3f}" for m in results)
-    print(f"{len(questions)} questions ({args.split}): {summary}; best {best}")
-    return 0
+    p.add_argument(
+        "--variant-modes", nargs="+", choices=MODES, default=["hybrid"], help="modes run for variants"
+    )
+    p.add_argument("--url", help="ask a running service over HTTP instead of the engine")
+    p.add_argument("--out", type=Path, help="write result.json, report.md, recall.png, runs/ here")
+    p.add_argument("--compare", type=Path, help="a previous --out folder: per-query wins/losses")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p.parse_args(argv)
 
 
-def _searcher(url: str | None) -> Searcher:
-    if url:
-        return over_http(url)
-    from indexer.settings import get_settings
+def resolve_set(args: argparse.Namespace, base: Settings) -> EvalSet:
+    if args.set == "report":
+        return report_set(base, args.questions, args.split, args.ascii)
+    folder = Path(args.set)
+    if not folder.is_dir():
+        folder = base.benchmarks_dir / args.set
+    if not folder.is_dir():
+        raise QuestionFileError(f"no benchmark '{args.set}' (looked in {base.benchmarks_dir})")
+    return benchmark_set(folder, base, base.index_dir.parent / "bench", args.ascii)
+
+
+def variant_settings(spec: str, base: Settings) -> tuple[str, Settings]:
+    """``name:key=val,key=val`` → (name, validated settings); an index of its own if needed."""
+    name, _, assignments = spec.partition(":")
+    changes = dict(kv.split("=", 1) for kv in assignments.split(",") if kv)
+    settings = Settings.model_validate(base.model_dump() | changes)
+    if any(getattr(settings, f) != getattr(base, f) for f in INDEX_FIELDS):
+        settings = settings.model_copy(
+            update={"index_dir": base.index_dir.with_name(f"{base.index_dir.name}-{name}")}
+        )
+    return name, settings
+
+
+def plan(args: argparse.Namespace, ev: EvalSet) -> list[tuple[str, str, Searcher]]:
+    """(label, mode, searcher) for every run asked for."""
+    if args.url:
+        if args.variant:
+            raise SystemExit("error: --variant needs the in-process engine, not --url")
+        search = over_http(args.url)
+        return [(mode, mode, search) for mode in args.modes]
+    from indexer.search import SearchEngine
     from service.app import load_engine
 
-    return in_process(load_engine(get_settings()))
-
-
-def _judge_returned(
-    qrels: dict[str, dict[str, int]], texts: dict[str, dict[str, str]], questions: list[Question]
-) -> dict[str, dict[str, int]]:
-    """Add returned passages whose text holds the answer (a service may chunk differently)."""
-    out = {q: dict(r) for q, r in qrels.items()}
-    for q in questions:
-        out[q.id] |= dict.fromkeys(relevant(q, texts.get(q.id, {})), 1)
+    engine = load_engine(ev.settings)
+    out = [(mode, mode, in_process(engine)) for mode in args.modes]
+    for spec in args.variant:
+        name, settings = variant_settings(spec, ev.settings)
+        if settings.index_dir != ev.settings.index_dir:
+            load_engine(settings)  # builds the variant's own index if needed
+        variant = SearchEngine(settings, engine.embedder)
+        out += [(f"{mode}@{name}", mode, in_process(variant)) for mode in args.variant_modes]
     return out
 
 
-def _table(results: dict[str, dict[str, dict[str, float]]], questions: list[Question]) -> str:
-    counts = {c: sum(q.category == c for q in questions) for c in CATEGORIES}
-    head = f"{'mode':<8}{'category':<10}{'n':>4}" + "".join(f"{m:>8}" for m in METRICS)
+def summarize(ev: EvalSet, runs: dict[str, Run], args: argparse.Namespace) -> dict[str, Any]:
+    cats = ["all", *[c for c in ev.categories if c != "all"]]
+    counts = {c: sum(1 for q in ev.queries if c in ("all", q.category) and ev.qrels.get(q.id)) for c in cats}
+    by_label: dict[str, dict[str, dict[str, float]]] = {}
+    for label, run in runs.items():
+        by_label[label] = {}
+        for cat in cats:
+            ids = {q.id for q in ev.queries if cat in ("all", q.category)}
+            by_label[label][cat] = metrics.score({q: r for q, r in ev.qrels.items() if q in ids}, run)
+    judged = {q.id: ev.qrels.get(q.id, {}) for q in ev.queries}
+    return {
+        "set": ev.name,
+        "queries": counts["all"],
+        "note": NOTE,
+        "counts": counts,
+        "metrics": by_label,
+        "recall_curve": {
+            label: {str(k): v for k, v in metrics.recall_curve(judged, run).items()}
+            for label, run in runs.items()
+        },
+        "significance": [
+            {"a": a, "b": b, **metrics.significance(judged, runs[a], runs[b])}
+            for a, b in itertools.combinations(runs, 2)
+        ],
+        "compare": compare(args.compare, judged, runs) if args.compare else None,
+    }
+
+
+def _curve(qrels: metrics.Judgments, run: Run) -> dict[str, float]:
+    return {str(k): v for k, v in metrics.recall_curve(qrels, run).items()}
+
+
+def compare(previous: Path, qrels: metrics.Judgments, runs: dict[str, Run]) -> dict[str, Any]:
+    """Per-query RR@10 wins and losses of each run against the same label saved before."""
+    out: dict[str, Any] = {"against": str(previous), "runs": {}}
+    for label, run in runs.items():
+        saved = previous / "runs" / f"{label}.trec"
+        if not saved.exists():
+            continue
+        now, before = metrics.per_query(qrels, run), metrics.per_query(qrels, read_trec(saved))
+        diffs = sorted(((q, now[q] - before.get(q, 0.0)) for q in now), key=lambda x: (-abs(x[1]), x[0]))
+        changed = [(q, d) for q, d in diffs if abs(d) > 1e-9]
+        out["runs"][label] = {
+            "better": sum(d > 0 for _, d in changed),
+            "worse": sum(d < 0 for _, d in changed),
+            "same": len(now) - len(changed),
+            "changed": changed,
+        }
+    return out
+
+
+def table(result: dict[str, Any]) -> str:
+    names = list(metrics.METRICS)
+    head = f"{'run':<18}{'category':<10}{'n':>5}" + "".join(f"{m:>9}" for m in names)
     lines = [head, "-" * len(head)]
-    for mode, by_cat in results.items():
+    for label, by_cat in result["metrics"].items():
         for cat, values in by_cat.items():
-            n = len(questions) if cat == "all" else counts[cat]
-            lines.append(f"{mode:<8}{cat:<10}{n:>4}" + "".join(f"{values[m]:>8.3f}" for m in METRICS))
+            n = result["counts"][cat]
+            lines.append(f"{label:<18}{cat:<10}{n:>5}" + "".join(f"{values[m]:>9.3f}" for m in names))
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    try:
+        ev = resolve_set(args, get_settings())
+    except QuestionFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    unjudged = [q.id for q in ev.queries if not ev.qrels.get(q.id)]
+    if unjudged:
+        print(f"warning: no relevant passage for {len(unjudged)} queries: {unjudged[:10]}", file=sys.stderr)
+    runs = {
+        label: run_queries(search, ev.queries, mode, label, progress=not args.quiet)
+        for label, mode, search in plan(args, ev)
+    }
+    result = summarize(ev, runs, args)
+    print(table(result))
+    if args.out:
+        write_all(args.out, result, runs)
+    best = max(runs, key=lambda label: result["metrics"][label]["all"]["MRR@10"])
+    parts = " | ".join(
+        f"{label} MRR@10 {m['all']['MRR@10']:.3f} nDCG@10 {m['all']['nDCG@10']:.3f}"
+        for label, m in result["metrics"].items()
+    )
+    print(f"{ev.name}: {result['queries']} queries: {parts}; best {best}")
+    return 0
 
 
 if __name__ == "__main__":

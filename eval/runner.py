@@ -1,4 +1,4 @@
-"""Run the questions through the engine in process, or through a service over HTTP."""
+"""Run queries through the engine in process, or through a service over HTTP."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ from collections.abc import Callable, Sequence
 
 from tqdm import tqdm
 
-from eval.questions import Question
+from eval.sets import Query
 
 # A searcher returns (passage id, passage text) pairs, best first.
 Searcher = Callable[[str, int, str], list[tuple[str, str]]]
 Run = dict[str, dict[str, float]]
+DEPTH = 20  # results fetched per query: the metrics look at 10, the recall curve at 20
 
 
 def in_process(engine: object) -> Searcher:
-    """Search the loaded engine directly."""
+    """Search a loaded engine directly."""
     from indexer.search import SearchEngine
 
     assert isinstance(engine, SearchEngine)
@@ -40,14 +41,13 @@ def over_http(url: str, timeout: float = 60.0) -> Searcher:
     return search
 
 
-def run_questions(
-    search: Searcher, questions: Sequence[Question], mode: str, k: int = 10, progress: bool = True
-) -> tuple[Run, dict[str, dict[str, str]]]:
-    """The ranked ids per question (scored 1/rank) and the texts that came back."""
+def run_queries(
+    search: Searcher, queries: Sequence[Query], mode: str, label: str = "", progress: bool = True
+) -> Run:
+    """Ranked passage ids per query, scored 1/rank so any tool sorts them as we did."""
     run: Run = {}
-    texts: dict[str, dict[str, str]] = {}
-    for q in tqdm(questions, desc=f"{mode:>6}", unit="q", disable=not progress, leave=False):
-        hits = search(q.question, k, mode)
+    desc = f"{label or mode:>16}"
+    for q in tqdm(queries, desc=desc, unit="q", disable=not progress, leave=False):
+        hits = search(q.text, DEPTH, mode)
         run[q.id] = {pid: 1.0 / rank for rank, (pid, _) in enumerate(hits, start=1)}
-        texts[q.id] = dict(hits)
-    return run, texts
+    return run

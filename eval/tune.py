@@ -13,8 +13,9 @@ import itertools
 from typing import Any
 
 from eval.metrics import score
-from eval.questions import DEFAULT_QUESTIONS, load_questions, relevant
-from eval.runner import in_process, run_questions
+from eval.questions import DEFAULT_QUESTIONS
+from eval.runner import in_process, run_queries
+from eval.sets import report_set
 
 GRID: dict[str, list[Any]] = {
     "bm25_variant": ["okapi", "plus", "l"],
@@ -33,16 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args(argv)
 
-    from indexer.corpus import document_passages, load_corpus
     from indexer.search import SearchEngine
     from indexer.settings import get_settings
 
     base = get_settings()
-    questions = load_questions(DEFAULT_QUESTIONS, args.split)
-    corpus = {
-        p.id: p.text for d in load_corpus(base.corpus_dir) for p in document_passages(d, base.chunking())
-    }
-    qrels = {q.id: dict.fromkeys(relevant(q, corpus), 1) for q in questions}
+    ev = report_set(base, DEFAULT_QUESTIONS, args.split)
     embedder = SearchEngine(base).embedder
     rows: list[tuple[float, float, dict[str, Any]]] = []
     for values in itertools.product(*GRID.values()):
@@ -50,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         for fusion in FUSIONS:
             change = lexical | fusion
             engine = SearchEngine(base.model_copy(update=change), embedder)
-            run, _ = run_questions(in_process(engine), questions, "hybrid", progress=False)
-            m = score(qrels, run)
+            run = run_queries(in_process(engine), ev.queries, "hybrid", progress=False)
+            m = score(ev.qrels, run)
             rows.append((m["MRR@10"], m["R@5"], change))
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
     best_rrf = next(r for r in rows if r[2]["fusion"] == "rrf")

@@ -1,7 +1,9 @@
-"""Documents in the corpus folder: one report per ``.txt`` file.
+"""Documents in the corpus: reports (``.txt``) and ready-made passage files (``.jsonl``).
 
-A sidecar ``<name>.json`` gives the document's id, title and year; without one they
-are derived from the file name, so next year's report only needs a new file.
+A sidecar ``<name>.json`` gives a report's id, title and year; without one they are
+derived from the file name, so next year's report only needs a new file. A ``.jsonl``
+file is already cut into passages, one ``{"id", "title", "text", "page"?}`` per line
+(the general ingestion format, e.g. a benchmark's ``passages.jsonl``).
 """
 
 from __future__ import annotations
@@ -49,28 +51,68 @@ def load_document(path: Path) -> Document:
             raise CorpusError(f"{sidecar}: invalid JSON ({exc})") from exc
     year_match = _YEAR.search(path.stem)
     year = meta.get("year", int(year_match.group()) if year_match else None)
+    # A benchmark's "passages.jsonl" is named by its folder.
+    default_id = path.parent.name if path.stem == "passages" else path.stem
     return Document(
-        id=str(meta.get("id", path.stem)),
-        title=str(meta.get("title", path.stem.replace("-", " ").title())),
+        id=str(meta.get("id", default_id)),
+        title=str(meta.get("title", default_id.replace("-", " ").title())),
         year=int(year) if isinstance(year, int | str) else None,
         path=path,
         text=text,
     )
 
 
-def load_corpus(folder: Path) -> list[Document]:
-    """All reports in ``folder``, sorted by file name; ids must be unique."""
-    if not folder.is_dir():
-        raise CorpusError(f"corpus folder not found: {folder}")
-    docs = [load_document(p) for p in sorted(folder.glob("*.txt"))]
+def load_corpus(location: Path) -> list[Document]:
+    """All documents in a folder (sorted by file name), or the one file given."""
+    if location.is_file():
+        files = [location]
+    elif location.is_dir():
+        files = sorted(p for p in location.iterdir() if p.suffix in (".txt", ".jsonl"))
+    else:
+        raise CorpusError(f"corpus not found: {location}")
+    docs = [load_document(p) for p in files]
     if not docs:
-        raise CorpusError(f"no .txt reports in {folder}: add one (see README, 'Corpus')")
+        raise CorpusError(f"no .txt or .jsonl documents in {location}: add one (see README, 'Corpus')")
     ids = [d.id for d in docs]
     if len(set(ids)) != len(ids):
-        raise CorpusError(f"duplicate document ids in {folder}: {sorted(ids)}")
+        raise CorpusError(f"duplicate document ids in {location}: {sorted(ids)}")
     return docs
 
 
 def document_passages(doc: Document, config: ChunkConfig) -> list[Passage]:
-    """Outline a report by its own sections and cut it into passages."""
+    """A report outlined by its own sections and cut; a passage file as it is."""
+    if doc.path.suffix == ".jsonl":
+        return passage_file(doc)
     return chunk(doc.id, outline(doc.text.split("\n")), config)
+
+
+def passage_file(doc: Document) -> list[Passage]:
+    """Passages of a ``.jsonl`` file; their ids are kept (qrels refer to them)."""
+    out: list[Passage] = []
+    for n, line in enumerate(doc.text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            pid, text = str(row["id"]), str(row["text"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise CorpusError(f"{doc.path}:{n}: expected {{id, title, text, page?}} ({exc})") from exc
+        page = str(row.get("page") or "")
+        title = str(row.get("title") or "")
+        out.append(
+            Passage(
+                id=pid,
+                doc_id=doc.id,
+                text=text,
+                path=(title,) if title else (),
+                page_start=page,
+                page_end=page,
+                page_estimate=page or None,
+                line_start=n,
+                line_end=n,
+                kind="text",
+            )
+        )
+    if len({p.id for p in out}) != len(out):
+        raise CorpusError(f"{doc.path}: duplicate passage ids")
+    return out

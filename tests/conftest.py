@@ -6,8 +6,14 @@ cached under ``var/cache`` so a second run embeds nothing.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from indexer.build import build, resolve_model
@@ -64,3 +70,43 @@ def mini_client(mini_settings: Settings, mini_engine: SearchEngine) -> Iterator[
 
     with TestClient(create_app(mini_settings, mini_engine)) as client:
         yield client
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(mini_settings: Settings) -> Iterator[str]:
+    port = _free_port()
+    env = os.environ | {
+        "RAPOR_CORPUS_DIR": str(mini_settings.corpus_dir),
+        "RAPOR_INDEX_DIR": str(mini_settings.index_dir),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                pytest.fail(f"service exited early:\n{out}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("service did not answer /healthz within 120 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
