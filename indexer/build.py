@@ -17,8 +17,8 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer import store
-from indexer.chunking import Passage
-from indexer.corpus import Document, document_passages, load_corpus
+from indexer.chunking import CHUNKER_VERSION, Passage
+from indexer.corpus import CorpusError, Document, document_passages, load_corpus
 from indexer.deascii import build_vocabulary
 from indexer.embedding import Embedder, EmbeddingCache, model_fingerprint, text_key
 from indexer.settings import Settings
@@ -49,7 +49,11 @@ def expected_manifest(settings: Settings, docs: list[Document], model_id: str) -
         "corpus": {d.id: {"sha256": d.sha256, "title": d.title, "year": d.year} for d in docs},
         "model_id": model_id,
         "analyzer": settings.analyzer().describe(),
-        "chunking": {"max_words": settings.max_words, "min_words": settings.min_words},
+        "chunking": {
+            "version": CHUNKER_VERSION,
+            "max_words": settings.max_words,
+            "min_words": settings.min_words,
+        },
         "path_levels": settings.path_levels,
     }
 
@@ -59,7 +63,7 @@ def staleness(settings: Settings) -> str | None:
     manifest = store.read_manifest(settings.index_dir)
     if manifest is None:
         return f"no index at {settings.index_dir}"
-    model_id = model_fingerprint(settings.model_path)
+    model_id = model_fingerprint(resolve_model(settings))
     want = expected_manifest(settings, load_corpus(settings.corpus_dir), model_id)
     for key, value in want.items():
         if manifest.get(key) != value:
@@ -72,6 +76,8 @@ def build(settings: Settings, *, show_progress: bool = True) -> dict[str, Any]:
     started = time.perf_counter()
     docs = load_corpus(settings.corpus_dir)
     passages = [p for d in docs for p in document_passages(d, settings.chunking())]
+    if not passages:
+        raise CorpusError(f"no text in {settings.corpus_dir}: the documents are empty")
     texts = [index_text(p, settings.path_levels) for p in passages]
     terms = [settings.analyzer().terms(t) for t in texts]
     embedder = Embedder(resolve_model(settings), threads=settings.torch_threads)

@@ -11,10 +11,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from indexer.structure import Line, Outline, Segment
-from indexer.toc import Toc, format_page, is_roman, page_number
+from indexer.toc import format_page, is_roman, page_number
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(]?[A-ZÇĞİÖŞÜ0-9])")
 _NUMERIC_CELL = re.compile(r"[-+%]?\s*[\d.,]*\d[\d.,]*\s*%?")
+_YEAR = re.compile(r"(19|20)\d\d")
+_EMPTY_MARKS = frozenset({"-", "—", "–"})
+
+
+# Bump when outlining or chunking changes what passages a corpus gives.
+CHUNKER_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,16 @@ class _Piece:
     lines: tuple[int, ...]
     text: str
     kind: Literal["text", "table"]
+    anchor: int = -1  # the first line of the piece's own content (a table's first row)
+
+    @property
+    def first(self) -> int:
+        return self.anchor if self.anchor >= 0 else min(self.lines)
+
+    def is_heading_like(self) -> bool:
+        """One short line with no sentence end: a title for what follows."""
+        text = self.text.strip()
+        return len(self.lines) == 1 and n_words(text) <= 12 and not text.endswith((".", ":", "!", "?"))
 
 
 def n_words(text: str) -> int:
@@ -87,28 +103,38 @@ def split_sentences(text: str, max_words: int) -> list[str]:
 
 
 def is_numeric_cell(cell: str) -> bool:
-    """A cell holding only a number, amount or percentage.
+    """A cell holding an amount, a percentage or a dash for "none"; a bare year is a label.
 
-    >>> is_numeric_cell("25.900.000,00"), is_numeric_cell("%87"), is_numeric_cell("2023 Bütçe")
-    (True, True, False)
+    >>> [is_numeric_cell(c) for c in ("25.900.000,00", "%87", "-", "2023", "2023 Bütçe")]
+    [True, True, True, False, False]
     """
     cell = cell.strip()
-    return bool(cell) and _NUMERIC_CELL.fullmatch(cell) is not None
+    if cell in _EMPTY_MARKS:
+        return True
+    return _NUMERIC_CELL.fullmatch(cell) is not None and _YEAR.fullmatch(cell) is None
 
 
-def is_header_row(row: str, previous: str | None) -> bool:
-    """A row that labels columns: the first of a table, or the first after data rows,
-    with several cells and none of them numeric.
+def _has_amounts(row: str | None) -> bool:
+    return row is not None and any(is_numeric_cell(c) for c in row.split("\t"))
 
-    >>> is_header_row("Kodu\\tAçıklama\\t2023 Bütçe", None)
+
+def is_header_row(row: str, previous: str | None, following: str | None = None) -> bool:
+    """A row that labels columns: several cells and no amounts, opening the table or,
+    after data rows, a sub-table whose next row holds amounts.
+
+    >>> is_header_row("Gelir Türü\\t2022\\t2023", None)
     True
     >>> is_header_row("Meclis gündemini belirlemek.\\t5393 s.K.m.21", "Yasal Yükümlülük\\tDayanak")
     False
+    >>> is_header_row("Birim\\tHedef Bütçe", "Toplam\\t150,00", "Kira\\t3,00")
+    True
     """
     cells = [c for c in row.split("\t") if c.strip()]
-    if len(cells) < 2 or any(is_numeric_cell(c) for c in cells):
+    if len(cells) < 2 or _has_amounts(row):
         return False
-    return previous is None or any(is_numeric_cell(c) for c in previous.split("\t"))
+    if previous is None:
+        return True
+    return _has_amounts(previous) and (following is None or _has_amounts(following))
 
 
 def segment_pieces(segment: Segment, config: ChunkConfig) -> list[_Piece]:
@@ -171,11 +197,12 @@ def _pack_table(rows: list[Line], caption: Line | None, config: ChunkConfig) -> 
             return
         top = ([caption] if caption else []) + header
         lines = tuple(i for i, _ in top + body)
-        text = "\n".join(t.strip() for _, t in top + body)
-        pieces.append(_Piece(lines, text, "table"))
+        text = "\n".join(t.strip(" ") for _, t in top + body)
+        pieces.append(_Piece(lines, text, "table", anchor=body[0][0]))
 
     for n, row in enumerate(rows):
-        if is_header_row(row[1], rows[n - 1][1] if n else None):
+        following = rows[n + 1][1] if n + 1 < len(rows) else None
+        if is_header_row(row[1], rows[n - 1][1] if n else None, following):
             if body:  # a new header row starts a sub-table
                 emit()
                 header, body = [], []
@@ -197,33 +224,59 @@ def chunk(doc_id: str, doc: Outline, config: ChunkConfig) -> list[Passage]:
     spans = _entry_spans(doc.segments)
     passages: list[Passage] = []
     seen: dict[int, int] = {}
-    for segment in doc.segments:
-        for piece in segment_pieces(segment, config):
-            first = min(piece.lines)
-            part = seen.get(first, 0)
-            seen[first] = part + 1
-            start, end = _pages(doc.toc, segment.toc_index)
-            passages.append(
-                Passage(
-                    id=f"{doc_id}:{first + 1:05d}:{part}",
-                    doc_id=doc_id,
-                    text=piece.text,
-                    path=segment.path,
-                    page_start=start,
-                    page_end=end,
-                    page_estimate=_estimate(start, end, spans.get(segment.toc_index), first),
-                    line_start=first + 1,
-                    line_end=max(piece.lines) + 1,
-                    kind=piece.kind,
-                )
+    for segment, piece in _carry_titles(doc, config):
+        first = piece.first
+        part = seen.get(first, 0)
+        seen[first] = part + 1
+        start, end = doc.page_range(segment.toc_index)
+        passages.append(
+            Passage(
+                id=f"{doc_id}:{first + 1:05d}:{part}",
+                doc_id=doc_id,
+                text=piece.text,
+                path=segment.path,
+                page_start=start,
+                page_end=end,
+                page_estimate=_estimate(start, end, spans.get(segment.toc_index), first),
+                line_start=min(piece.lines) + 1,
+                line_end=max(piece.lines) + 1,
+                kind=piece.kind,
             )
+        )
     return passages
 
 
-def _pages(toc: Toc | None, index: int | None) -> tuple[str, str]:
-    if toc is None or index is None:
-        return "", ""
-    return toc.page_range(index)
+def _carry_titles(doc: Outline, config: ChunkConfig) -> list[tuple[Segment, _Piece]]:
+    """Pieces by segment; a segment that is only a title line joins the next segment of
+    the same TOC section, so no passage is a lone heading."""
+    out: list[tuple[Segment, _Piece]] = []
+    carried: _Piece | None = None
+    segments = doc.segments
+    for n, segment in enumerate(segments):
+        pieces = segment_pieces(segment, config)
+        if carried is not None and pieces:
+            head = pieces[0]
+            text = f"{carried.text}\n{head.text}"
+            pieces[0] = _Piece(carried.lines + head.lines, text, head.kind, head.first)
+            carried = None
+        nxt = segments[n + 1] if n + 1 < len(segments) else None
+        alone = len(pieces) == 1 and pieces[0].is_heading_like()
+        if alone and nxt is not None and _within(doc, nxt.toc_index, segment.toc_index):
+            carried = pieces[0]
+            continue
+        out.extend((segment, p) for p in pieces)
+    return out
+
+
+def _within(doc: Outline, inner: int | None, outer: int | None) -> bool:
+    """Whether TOC entry ``inner`` is ``outer`` or lies inside it."""
+    if inner == outer:
+        return True
+    while doc.toc is not None and inner is not None:
+        inner = doc.toc.entries[inner].parent
+        if inner == outer:
+            return True
+    return False
 
 
 def _entry_spans(segments: tuple[Segment, ...]) -> dict[int | None, tuple[int, int]]:

@@ -56,10 +56,19 @@ def load_document(path: Path) -> Document:
     return Document(
         id=str(meta.get("id", default_id)),
         title=str(meta.get("title", default_id.replace("-", " ").title())),
-        year=int(year) if isinstance(year, int | str) else None,
+        year=_year(year, sidecar),
         path=path,
         text=text,
     )
+
+
+def _year(value: object, sidecar: Path) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise CorpusError(f"{sidecar}: 'year' must be a number like 2023, not {value!r}") from exc
 
 
 def load_corpus(location: Path) -> list[Document]:

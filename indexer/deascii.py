@@ -18,9 +18,10 @@ _TURKISH = set("çğıöşüÇĞİÖŞÜ")
 
 
 def build_vocabulary(texts: Iterable[str]) -> dict[str, str]:
-    """Folded word → its most frequent Turkish spelling, where the two differ.
+    """Folded word → its most frequent Turkish spelling, unless the ASCII spelling is a
+    common word of its own ("cam" stays "cam" beside "çam").
 
-    >>> build_vocabulary(["Köpek barınağı", "köpek", "kopek"])
+    >>> build_vocabulary(["Köpek barınağı", "köpek köpek", "kopek", "cam cam çam"])
     {'barinagi': 'barınağı', 'kopek': 'köpek'}
     """
     counts: Counter[str] = Counter(w for t in texts for w in _WORD.findall(tr_lower(t)))
@@ -29,7 +30,7 @@ def build_vocabulary(texts: Iterable[str]) -> dict[str, str]:
         key = fold(word)
         if key not in best or (n, word) > best[key]:
             best[key] = (n, word)
-    return {k: w for k, (_, w) in sorted(best.items()) if w != k}
+    return {k: w for k, (n, w) in sorted(best.items()) if w != k and counts.get(k, 0) * 2 < n}
 
 
 def restore(query: str, vocabulary: Mapping[str, str]) -> str:
@@ -37,14 +38,14 @@ def restore(query: str, vocabulary: Mapping[str, str]) -> str:
 
     >>> restore("Kopek barinagi nerede?", {"kopek": "köpek", "barinagi": "barınağı"})
     'köpek barınağı nerede?'
+    >>> restore("Köpek barinagi", {"barinagi": "barınağı"})
+    'Köpek barinagi'
     """
-    if not vocabulary:
-        return query
+    if not vocabulary or _TURKISH & set(query):
+        return query  # typed with Turkish letters: every word is meant as written
 
     def swap(m: re.Match[str]) -> str:
         word = m.group()
-        if _TURKISH & set(word):
-            return word
         return vocabulary.get(fold(tr_lower(word)), word)
 
     return _WORD.sub(swap, query)

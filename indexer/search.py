@@ -105,7 +105,7 @@ class SearchEngine:
             rank_lex = fusion.top({i: s for i, s in lex.items() if s > 0}, self.ids, len(lex))
             rank_den = fusion.top(den, self.ids, len(den))
             return fusion.rrf([rank_lex, rank_den], self.settings.rrf_k)
-        return fusion.convex(lex, den, self.settings.dense_weight)
+        return fusion.convex(lex, den, self.settings.dense_weight, self.settings.normalization)
 
 
 def _top(scores: np.ndarray, depth: int) -> dict[int, float]:

@@ -44,13 +44,14 @@ class Settings(BaseSettings):
     stemmer: Stemmer = "prefix"
     prefix_len: int = 5
     stop_words: bool = True
-    bm25_variant: Literal["okapi", "plus", "l"] = "okapi"
+    bm25_variant: Literal["lucene", "okapi", "plus", "l"] = "lucene"
     # Chosen on the dev split with `python -m eval.tune` (see README, Quality).
     bm25_k1: float = 0.9
     bm25_b: float = 0.5
 
     fusion: Literal["convex", "rrf"] = "convex"
     dense_weight: float = Field(0.4, ge=0.0, le=1.0)
+    normalization: Literal["minmax", "zscore"] = "minmax"
     rrf_k: int = 60
     candidates: int = Field(100, description="hits taken from each arm before fusion")
 

@@ -56,6 +56,14 @@ class Outline:
     segments: tuple[Segment, ...]
     heading_lines: frozenset[int]
     furniture_lines: frozenset[int]
+    matched: frozenset[int]  # TOC entries whose heading was found in the body
+
+    def page_range(self, index: int | None) -> tuple[str, str]:
+        """Printed pages of a section: up to the page before the next section found."""
+        if self.toc is None or index is None:
+            return "", ""
+        later = [e for e in self.matched if e > index]
+        return self.toc.page_range(index, min(later) if later else None)
 
 
 def clean(line: str) -> str:
@@ -75,14 +83,13 @@ def outline(lines: list[str]) -> Outline:
     furniture = {i for i, t in enumerate(lines) if i not in skip and FURNITURE.match(clean(t))}
     walker = _Walker(lines, toc, starts, skip | furniture)
     segments = walker.run()
-    return Outline(toc, tuple(segments), frozenset(walker.headings), frozenset(furniture))
+    matched = frozenset(e for e, _ in starts.values())
+    return Outline(toc, tuple(segments), frozenset(walker.headings), frozenset(furniture), matched)
 
 
 def match_headings(lines: list[str], toc: Toc, skip: set[int]) -> dict[int, tuple[int, bool]]:
     """Map body line → (TOC entry index, whether the line says exactly the TOC title)."""
-    cands = [
-        (i, _stems(clean(t))) for i, t in enumerate(lines) if i not in skip and _heading_shaped(clean(t))
-    ]
+    cands = [(i, _stems(clean(t))) for i, t in enumerate(lines) if i not in skip and _heading_shaped(t)]
     per_entry: list[list[tuple[int, float]]] = []
     for e in toc.entries:
         title = _stems(e.title)
@@ -97,8 +104,9 @@ def _plain(text: str) -> list[str]:
     return words(normalize(text[len(num) :] if num else text))
 
 
-def _heading_shaped(text: str) -> bool:
-    return bool(text) and "\t" not in text and len(text) <= 160 and len(text.split()) <= 18
+def _heading_shaped(line: str) -> bool:
+    text = clean(line)
+    return bool(text) and "\t" not in line.strip(" \r\n") and len(text) <= 160 and len(text.split()) <= 18
 
 
 def _stems(text: str) -> list[str]:
@@ -117,6 +125,8 @@ def _similarity(title: list[str], line: list[str]) -> float:
     dice = 2 * len(t & s) / (len(t) + len(s))
     if t <= s and len(line) <= 12 and len(title) >= 2:
         return 0.6 + 0.4 * dice
+    if s <= t and len(s) >= 3 and len(s) >= 0.5 * len(t):  # "İdare Performans Tablosu"
+        return 0.5 + 0.4 * dice
     return dice if dice >= 0.75 else 0.0
 
 
@@ -170,7 +180,7 @@ class _Walker:
         return self.segments
 
     def step(self, i: int) -> int:
-        text = clean(self.lines[i])
+        text, raw = clean(self.lines[i]), self.lines[i].strip(" \r\n")
         if i in self.skip or not text:
             return i + 1
         if i in self.starts:
@@ -181,8 +191,8 @@ class _Walker:
             else:  # the body's wording adds to the TOC title ("... Görev Yapan Meclis Üyeleri")
                 self.add(i, self.lines[i].rstrip())
             return i + 1
-        if "\t" in text:
-            self.add(i, self.lines[i].rstrip())
+        if "\t" in raw:  # a table row, even when its cells are empty but the first
+            self.add(i, raw)
             return i + 1
         if (goal := _GOAL.match(text)) is not None:
             return self.goal(i, goal)

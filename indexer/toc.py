@@ -9,7 +9,7 @@ from indexer.analysis import normalize
 
 _TOC_TITLES = frozenset({"icindekiler", "icerik"})
 _ENTRY = re.compile(r"^(?P<title>\S.*?)\s*\t\s*(?P<page>[0-9]+|[ivxlcdm]+)\s*$", re.IGNORECASE)
-_NUMBER = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2})*)\.\s*(?P<rest>\S.*)$")
+_NUMBER = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2})*)\.?\s+(?P<rest>\D.*)$")
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
 # Entries that open a top-level part although the TOC does not number them.
 _TOP_LEVEL_UNNUMBERED = re.compile(r"^ekler?$", re.IGNORECASE)
@@ -44,10 +44,13 @@ class Toc:
             cur = self.entries[cur].parent
         return tuple(reversed(titles))
 
-    def page_range(self, index: int) -> tuple[str, str]:
-        """Printed start and end page: up to the page before the next entry's."""
+    def page_range(self, index: int, until: int | None = -1) -> tuple[str, str]:
+        """Printed start and end page: up to the page before entry ``until``'s (by
+        default the next entry; None: the section runs to its own start page)."""
         entry = self.entries[index]
-        nxt = self.entries[index + 1] if index + 1 < len(self.entries) else None
+        if until == -1:
+            until = index + 1 if index + 1 < len(self.entries) else None
+        nxt = self.entries[until] if until is not None else None
         if nxt is None or is_roman(nxt.page) != is_roman(entry.page):
             return entry.page, entry.page
         end = max(page_number(entry.page), page_number(nxt.page) - 1)

@@ -31,6 +31,8 @@ def load_engine(settings: Settings) -> SearchEngine:
     if reason and settings.build_if_stale:
         log.warning("%s: building the index now (this takes a few minutes)", reason)
         build(settings)
+    elif reason:
+        log.warning("%s; serving it anyway (RAPOR_BUILD_IF_STALE=false)", reason)
     return SearchEngine(settings)
 
 
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         """Search with a JSON body: `{"q": "...", "k": 10, "mode": "hybrid"}`."""
         return _search(request, body)
 
+    @app.head("/healthz", include_in_schema=False, response_model=None)
     @app.get("/healthz", response_model=Health, responses=_ERRORS)
     def healthz(request: Request) -> Health | JSONResponse:
         """Liveness and what is loaded."""

@@ -16,10 +16,14 @@ _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 503: 
 
 
 def error_response(
-    status: int, code: str, message: str, details: list[ErrorDetail] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
-    return JSONResponse(status_code=status, content=body.model_dump())
+    return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
 
 
 def _field(loc: tuple[object, ...]) -> str | None:
@@ -40,7 +44,8 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _CODES.get(exc.status_code, "error")
-    return error_response(exc.status_code, code, str(exc.detail))
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_QUERY_CHARS = 500
+
+
+def _meaningful(q: str) -> str:
+    """Drop control and format characters; a query must keep a letter or a digit."""
+    kept = "".join(ch for ch in q if unicodedata.category(ch) not in ("Cc", "Cf") or ch.isspace())
+    if not any(ch.isalnum() for ch in kept):
+        raise ValueError("must contain at least one letter or digit")
+    return " ".join(kept.split())
+
 
 Query = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS),
+    AfterValidator(_meaningful),
     Field(description="the question, 1-500 characters after trimming", examples=["kreşler nerede?"]),
 ]
 

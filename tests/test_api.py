@@ -75,6 +75,9 @@ def test_ranking_is_deterministic(mini_client: Any) -> None:
         ({"q": "kira", "k": "çok"}, "k"),
         ({"q": "kira", "mode": "fuzzy"}, "mode"),
         ({}, "q"),
+        ({"q": "\x00\x01"}, "q"),
+        ({"q": "\u200b\u200b"}, "q"),
+        ({"q": "?!."}, "q"),
     ],
 )
 def test_bad_input_is_422_with_one_error_shape(mini_client: Any, params: dict[str, Any], field: str) -> None:
@@ -109,3 +112,16 @@ def test_healthz_and_docs(mini_client: Any) -> None:
     assert mini_client.get("/docs").status_code == 200
     spec = mini_client.get("/openapi.json").json()
     assert {"/search", "/healthz"} <= set(spec["paths"])
+
+
+def test_head_and_method_errors(mini_client: Any) -> None:
+    assert mini_client.head("/healthz").status_code == 200
+    response = mini_client.delete("/search")
+    assert response.status_code == 405
+    assert "GET" in response.headers["allow"]
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_control_characters_are_dropped_from_the_query(mini_client: Any) -> None:
+    body = _ok(mini_client, q="kira\x00 gelirleri\u200b", k=1, mode="bm25")
+    assert body["query"] == "kira gelirleri"

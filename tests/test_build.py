@@ -9,7 +9,9 @@ import pytest
 
 from indexer import store
 from indexer.build import build, staleness
-from indexer.search import SearchEngine
+from indexer.corpus import CorpusError, load_corpus
+from indexer.embedding import Embedder
+from indexer.search import MODES, SearchEngine
 from indexer.settings import Settings
 from tests.support import FIXTURES, make_settings
 
@@ -92,6 +94,35 @@ def test_any_sentence_transformers_model_path_works(tmp_path: Path, model_path: 
         tmp_path, FIXTURES / "corpus", model=str(tmp_path / "tiny-st"), cache_dir=tmp_path / "cache"
     )
     manifest = build(settings, show_progress=False)
-    assert manifest["model_id"] == str(tmp_path / "tiny-st") and manifest["dim"] == 32
+    assert manifest["model_id"].startswith(f"{tmp_path / 'tiny-st'}:") and manifest["dim"] == 32
     engine = SearchEngine(settings, Embedder(settings.model_path))
     assert len(engine.search("otobüs", k=3, mode="dense").hits) == 3
+
+
+def test_corpus_errors_say_what_is_wrong(tmp_path: Path, model_path: str) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bos-2024.txt").write_text("", encoding="utf-8")
+    with pytest.raises(CorpusError, match="documents are empty"):
+        build(make_settings(tmp_path, corpus), show_progress=False)
+    (corpus / "bos-2024.txt").write_text("Bir satır.", encoding="utf-8")
+    (corpus / "bos-2024.json").write_text('{"year": "yirmi"}', encoding="utf-8")
+    with pytest.raises(CorpusError, match="'year' must be a number"):
+        load_corpus(corpus)
+
+
+def test_equal_scores_rank_by_passage_id(tmp_path: Path, embedder: Embedder) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    same = "Geri dönüşüm kumbarası hizmet binasının girişinde bulunur."
+    lines = ["içindekiler", "", "Kültür\t1", "Çevre\t2", "Ulaşım\t3", ""]
+    for title in ("Kültür", "Çevre", "Ulaşım"):
+        lines += [title, "", same, ""]
+    (corpus / "tekrar-2024.txt").write_text("\n".join(lines), encoding="utf-8")
+    settings = make_settings(tmp_path, corpus, path_levels=0, cache_dir=tmp_path / "cache")
+    build(settings, show_progress=False)
+    engine = SearchEngine(settings, embedder)
+    for mode in MODES:
+        hits = engine.search("geri dönüşüm kumbarası", k=3, mode=mode).hits
+        assert len({h.score for h in hits}) == 1, mode
+        assert [h.passage.id for h in hits] == sorted(h.passage.id for h in hits), mode

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from indexer.analysis import Analyzer
-from indexer.chunking import ChunkConfig, Passage, is_header_row, n_words, split_sentences
+from indexer.chunking import ChunkConfig, Passage, chunk, is_header_row, n_words, split_sentences
 from indexer.corpus import document_passages, load_document
 from indexer.settings import ROOT
 from indexer.structure import FURNITURE, clean, outline
@@ -63,10 +63,33 @@ def test_ids_are_unique_and_deterministic(passages: list[Passage]) -> None:
 def test_table_passages_repeat_caption_and_header(passages: list[Passage]) -> None:
     perf = [p for p in passages if p.kind == "table" and "Performans Göstergeleri\tDeğer Türü" in p.text]
     assert len(perf) > 20
-    assert all(p.text.startswith("Performans Göstergeleri\tDeğer Türü") for p in perf)
-    rent = [p for p in passages if "Kira" in p.text and p.kind == "table"]
-    assert rent, "the rent income rows are in a table passage"
-    assert all("\t" in p.text.split("\n")[0] or len(p.text.split("\n")[0].split()) <= 25 for p in rent)
+    for p in perf:  # the header is the first row of every piece of every indicator table
+        first_row = next(line for line in p.text.split("\n") if "\t" in line)
+        assert first_row.startswith("Performans Göstergeleri\tDeğer Türü\t2022 Gerçekle"), p.id
+    balance = [p for p in passages if p.text.startswith("2023 Mali Yılı Kapıdan Bılgıç (TL)\n")]
+    assert len(balance) >= 3  # one table cut into several passages
+    assert all(p.text.split("\n")[1].startswith("AKTİF\tPASİF") for p in balance)
+    revenue = [p for p in passages if "Kodu\tAçıklama\t2023 Bütçe İle Tahmin Edilen" in p.text]
+    assert revenue and all(p.kind == "table" for p in revenue)
+
+
+def test_rows_with_empty_cells_stay_in_their_table() -> None:
+    lines = [
+        "Gelir Tablosu",
+        "Kalem\tBütçe\tGerçekleşen",
+        "Vergi\t100\t120",
+        "Ara Toplam\t\t",
+        "Kira\t50\t60",
+    ]
+    (piece,) = chunk("d", outline(lines), CONFIG)
+    assert piece.kind == "table"
+    assert piece.text.split("\n")[:2] == ["Gelir Tablosu", "Kalem\tBütçe\tGerçekleşen"]
+    assert "Ara Toplam\t\t" in piece.text
+
+
+def test_no_passage_is_a_lone_heading(passages: list[Passage]) -> None:
+    lone = [p.id for p in passages if len(p.text.split()) < 8 and p.text.count("\n") == 0]
+    assert len(lone) <= 3, lone  # the few left are whole sections of one short line
 
 
 def test_page_fields(passages: list[Passage]) -> None:
