@@ -73,6 +73,11 @@ def staleness(settings: Settings) -> str | None:
 
 def build(settings: Settings, *, show_progress: bool = True) -> dict[str, Any]:
     """Build the index into ``settings.index_dir``; returns the manifest."""
+    with store.build_lock(settings.index_dir):
+        return _build(settings, show_progress)
+
+
+def _build(settings: Settings, show_progress: bool) -> dict[str, Any]:
     started = time.perf_counter()
     docs = load_corpus(settings.corpus_dir)
     passages = [p for d in docs for p in document_passages(d, settings.chunking())]

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     bm25_b: float = 0.5
 
     fusion: Literal["convex", "rrf"] = "convex"
-    dense_weight: float = Field(0.4, ge=0.0, le=1.0)
+    dense_weight: float = Field(0.3, ge=0.0, le=1.0)
     normalization: Literal["minmax", "zscore"] = "minmax"
     rrf_k: int = 60
     candidates: int = Field(100, description="hits taken from each arm before fusion")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -66,6 +69,15 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     except (OSError, json.JSONDecodeError):
         return None
     return data if data.get("format") == FORMAT_VERSION else None
+
+
+@contextmanager
+def build_lock(target: Path) -> Iterator[None]:
+    """One build at a time per index folder; a second one waits for the first."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.with_name(f".{target.name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def swap_in(staging: Path, target: Path) -> None:

@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.schemas import ErrorBody, ErrorDetail, ErrorResponse
 
 log = logging.getLogger(__name__)
+# Pydantic's words for a body that is not a JSON object (form data, a list, a string).
+_NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type"}
 _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 503: "unavailable"}
 
 
@@ -37,6 +39,8 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
         ErrorDetail(field=_field(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid")))
         for e in exc.errors()
     ]
+    if any(e.get("type") in _NOT_AN_OBJECT for e in exc.errors()):
+        details = [ErrorDetail(message="send a JSON object with Content-Type: application/json")]
     summary = "; ".join(f"{d.field or 'request'}: {d.message}" for d in details)
     return error_response(422, "invalid_request", summary or "invalid request", details)
 

@@ -79,8 +79,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(mini_settings: Settings) -> Iterator[str]:
+def server(mini_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
+    log = (tmp_path_factory.mktemp("server") / "service.log").open("w+b")  # a pipe could fill up
     env = os.environ | {
         "RAPOR_CORPUS_DIR": str(mini_settings.corpus_dir),
         "RAPOR_INDEX_DIR": str(mini_settings.index_dir),
@@ -89,7 +90,7 @@ def server(mini_settings: Settings) -> Iterator[str]:
         [sys.executable, "-m", "service", "--port", str(port)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -97,8 +98,8 @@ def server(mini_settings: Settings) -> Iterator[str]:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"service exited early:\n{out}")
+                log.seek(0)
+                pytest.fail(f"service exited early:\n{log.read().decode()}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                     break
@@ -110,3 +111,4 @@ def server(mini_settings: Settings) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()

