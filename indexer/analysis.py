@@ -9,7 +9,6 @@ prefix truncation or Snowball.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -133,13 +132,3 @@ class Analyzer:
     def describe(self) -> str:
         """A stable label for manifests: changes when the terms would change."""
         return f"v{ANALYZER_VERSION}:{self.stemmer}:{self.prefix_len}:{int(self.stop_words)}"
-
-
-def highlight_terms(query: str, analyzer: Analyzer) -> set[str]:
-    """The analyzed query terms, for marking matches in a passage."""
-    return set(analyzer.terms(query))
-
-
-def corpus_terms(texts: Iterable[str], analyzer: Analyzer) -> list[list[str]]:
-    """Analyze many texts (a tokenized corpus for BM25)."""
-    return [analyzer.terms(t) for t in texts]

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from indexer.analysis import Analyzer, Stemmer
@@ -37,12 +37,12 @@ class Settings(BaseSettings):
     embed_batch_size: int = 8
     torch_threads: int = 2
 
-    max_words: int = 200
-    min_words: int = 40
+    max_words: int = Field(200, ge=10)
+    min_words: int = Field(40, ge=0)
     path_levels: int = Field(3, description="section path levels prefixed to indexed text")
 
     stemmer: Stemmer = "prefix"
-    prefix_len: int = 5
+    prefix_len: int = Field(5, ge=1, le=20)
     stop_words: bool = True
     bm25_variant: Literal["lucene", "okapi", "plus", "l"] = "lucene"
     # Chosen on the dev split with `python -m eval.tune` (see README, Quality).
@@ -52,11 +52,11 @@ class Settings(BaseSettings):
     fusion: Literal["convex", "rrf"] = "convex"
     dense_weight: float = Field(0.3, ge=0.0, le=1.0)
     normalization: Literal["minmax", "zscore"] = "minmax"
-    rrf_k: int = 60
-    candidates: int = Field(100, description="hits taken from each arm before fusion")
+    rrf_k: int = Field(60, ge=1)
+    candidates: int = Field(100, ge=1, description="hits taken from each arm before fusion")
 
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(8000, ge=1, le=65535)
     build_if_stale: bool = True
 
     @property
@@ -72,5 +72,9 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings read once from the environment."""
-    return Settings()
+    """Settings read once from the environment; a bad value stops with what to fix."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        wrong = "; ".join(f"RAPOR_{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"invalid setting: {wrong}") from None
