@@ -21,10 +21,11 @@ from indexer.chunking import CHUNKER_VERSION, Passage
 from indexer.corpus import CorpusError, Document, document_passages, load_corpus
 from indexer.deascii import build_vocabulary
 from indexer.embedding import Embedder, EmbeddingCache, model_fingerprint, text_key
+from indexer.sentences import SENTENCES_VERSION, sentence_units
 from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
-_SAVE_EVERY = 64  # passages between cache saves: the resume granularity
+_SAVE_EVERY = 128  # texts between cache saves: the resume granularity
 
 
 def index_text(passage: Passage, path_levels: int) -> str:
@@ -55,6 +56,7 @@ def expected_manifest(settings: Settings, docs: list[Document], model_id: str) -
             "min_words": settings.min_words,
         },
         "path_levels": settings.path_levels,
+        "sentences": SENTENCES_VERSION,
     }
 
 
@@ -86,7 +88,10 @@ def _build(settings: Settings, show_progress: bool) -> dict[str, Any]:
     texts = [index_text(p, settings.path_levels) for p in passages]
     terms = [settings.analyzer().terms(t) for t in texts]
     embedder = Embedder(resolve_model(settings), threads=settings.torch_threads)
-    vectors, embedded = _embed(embedder, texts, settings, show_progress)
+    vectors, embedded = _embed(embedder, texts, settings, show_progress, "passages")
+    titles = [p.path[-1] if p.path and settings.path_levels > 0 else "" for p in passages]
+    units, owner = sentence_units(titles, [p.text for p in passages])
+    sentence_vectors, embedded_units = _embed(embedder, units, settings, show_progress, "sentences")
 
     staging = settings.index_dir.with_name(f"{settings.index_dir.name}.tmp-{os.getpid()}")
     if staging.exists():
@@ -95,22 +100,28 @@ def _build(settings: Settings, show_progress: bool) -> dict[str, Any]:
     store.write_passages(staging, passages)
     store.write_json(staging / store.TERMS, terms)
     store.write_dense(staging, vectors)
+    store.write_sentences(staging, sentence_vectors, np.searchsorted(owner, np.arange(len(passages))))
     store.write_json(staging / store.VOCABULARY, build_vocabulary(p.text for p in passages))
     manifest = expected_manifest(settings, docs, embedder.model_id) | {
         "passages": len(passages),
         "embedded": embedded,
+        "sentence_units": len(units),
+        "embedded_units": embedded_units,
         "dim": embedder.dim,
         "build_seconds": round(time.perf_counter() - started, 2),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     store.write_json(staging / store.MANIFEST, manifest)  # written last: marks completeness
     store.swap_in(staging, settings.index_dir)
-    log.info("built %d passages (%d embedded) into %s", len(passages), embedded, settings.index_dir)
+    log.info(
+        "built %d passages, %d sentences (%d + %d embedded) into %s",
+        len(passages), len(units), embedded, embedded_units, settings.index_dir,
+    )  # fmt: skip
     return manifest
 
 
 def _embed(
-    embedder: Embedder, texts: list[str], settings: Settings, show_progress: bool
+    embedder: Embedder, texts: list[str], settings: Settings, show_progress: bool, what: str
 ) -> tuple[np.ndarray, int]:
     cache = EmbeddingCache(settings.cache_dir, embedder.model_id)
     keys = [text_key(embedder.model_id, t) for t in texts]
@@ -118,7 +129,7 @@ def _embed(
     todo = sorted(
         {k: i for i, k in enumerate(keys) if k not in cache.vectors}.values(), key=lambda i: len(texts[i])
     )
-    bar = tqdm(total=len(todo), desc="embedding passages", unit="passage", disable=not show_progress)
+    bar = tqdm(total=len(todo), desc=f"embedding {what}", unit=what[:-1], disable=not show_progress)
     for start in range(0, len(todo), _SAVE_EVERY):
         batch = todo[start : start + _SAVE_EVERY]
         vecs = embedder.passages([texts[i] for i in batch], settings.embed_batch_size, bar.update)

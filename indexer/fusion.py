@@ -35,16 +35,17 @@ NORMALIZERS = {"minmax": min_max, "zscore": z_score}
 
 
 def convex(
-    lexical: Mapping[int, float], dense: Mapping[int, float], dense_weight: float, norm: str = "minmax"
+    arms: Sequence[Mapping[int, float]], weights: Sequence[float], norm: str = "minmax"
 ) -> dict[int, float]:
-    """Weighted sum of normalized scores (Bruch et al. 2023).
+    """Weighted sum of each arm's normalized scores (Bruch et al. 2023); a candidate an
+    arm did not score gets 0 from it.
 
-    >>> convex({1: 10.0, 2: 0.0}, {1: 0.8, 2: 0.9}, 0.5)
+    >>> convex([{1: 10.0, 2: 0.0}, {1: 0.8, 2: 0.9}], [0.5, 0.5])
     {1: 0.5, 2: 0.5}
     """
-    lex, den = NORMALIZERS[norm](lexical), NORMALIZERS[norm](dense)
-    keys = sorted(set(lex) | set(den))
-    return {k: (1 - dense_weight) * lex.get(k, 0.0) + dense_weight * den.get(k, 0.0) for k in keys}
+    scaled = [NORMALIZERS[norm](arm) for arm in arms]
+    keys = sorted(set().union(*scaled))
+    return {k: sum(w * s.get(k, 0.0) for w, s in zip(weights, scaled, strict=True)) for k in keys}
 
 
 def rrf(rankings: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:

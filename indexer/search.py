@@ -14,6 +14,7 @@ from indexer.chunking import Passage
 from indexer.deascii import restore
 from indexer.embedding import Embedder
 from indexer.lexical import LexicalIndex
+from indexer.sentences import best_per_passage
 from indexer.settings import Settings
 
 Mode = Literal["bm25", "dense", "hybrid"]
@@ -29,6 +30,7 @@ class Hit:
     passage: Passage
     bm25: float | None
     dense: float | None
+    sentence: float | None
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class SearchEngine:
         self.vocabulary: dict[str, str] = store.read_json(folder / store.VOCABULARY)
         self.dense_index = store.read_dense(folder)
         self.vectors = self.dense_index.reconstruct_n(0, self.dense_index.ntotal)
+        self.sentence_vectors, self.sentence_starts = store.read_sentences(folder)
         from indexer.build import resolve_model
 
         self.embedder = embedder or Embedder(resolve_model(settings), threads=settings.torch_threads)
@@ -71,44 +74,62 @@ class SearchEngine:
         started = time.perf_counter()
         depth = min(len(self), max(k, self.settings.candidates))
         lex_all = self.lexical.scores(self.analyzer.terms(query)) if mode != "dense" else None
-        # The dense arm reads words, not folded terms: give ASCII-typed words their letters.
-        qvec = self.embedder.query(restore(query, self.vocabulary)) if mode != "bm25" else None
-        lex = _top(lex_all, depth) if lex_all is not None else {}
-        den = self._dense(qvec, depth) if qvec is not None else {}
-        if lex_all is not None and qvec is not None:
-            # Score every candidate on both arms, so fusion and the breakdown are complete.
-            den |= {i: float(self.vectors[i] @ qvec) for i in lex if i not in den}
-            lex |= {i: float(lex_all[i]) for i in den if i not in lex}
-            fused = self._fuse(lex, den)
-        else:
-            fused = lex or den
+        qvec = None
+        if mode != "bm25":
+            # The dense arm reads words, not folded terms: give ASCII-typed words their letters.
+            qvec = self.embedder.query(restore(query, self.vocabulary))
+        arms = self._arms(lex_all, qvec, depth)
+        fused = arms[0] if mode == "bm25" else self._fuse(arms)
         order = fusion.top(fused, self.ids, k)
+        lex, dense = (arms[0] if lex_all is not None else None), (arms[-2:] if qvec is not None else None)
         hits = tuple(
             Hit(
                 rank=r,
                 score=float(fused[i]),
                 passage=self.passages[i],
-                bm25=lex.get(i, 0.0) if lex_all is not None else None,
-                dense=den.get(i) if qvec is not None else None,
+                bm25=lex[i] if lex is not None else None,
+                dense=dense[0][i] if dense else None,
+                sentence=dense[1][i] if dense else None,
             )
             for r, i in enumerate(order, start=1)
         )
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, mode, k, round(took, 3), hits)
 
-    def _dense(self, qvec: np.ndarray, depth: int) -> dict[int, float]:
-        scores, idx = self.dense_index.search(qvec.reshape(1, -1), depth)
-        return {int(i): float(s) for s, i in zip(scores[0], idx[0], strict=True) if i >= 0}
+    def _arms(
+        self, lex_all: np.ndarray | None, qvec: np.ndarray | None, depth: int
+    ) -> list[dict[int, float]]:
+        """Each arm's scores over the union of the arms' top ``depth`` candidates."""
+        full: list[np.ndarray] = []
+        found: set[int] = set()
+        if lex_all is not None:
+            full.append(lex_all)
+            found |= _top(lex_all, depth, positive=True).keys()
+        if qvec is not None:
+            _, idx = self.dense_index.search(qvec.reshape(1, -1), depth)
+            found |= {int(i) for i in idx[0] if i >= 0}
+            sentence = best_per_passage(self.sentence_vectors @ qvec, self.sentence_starts)
+            found |= _top(sentence, depth).keys()
+            candidates = np.fromiter(found, dtype=np.int64)
+            passage = np.zeros(len(self), dtype=np.float32)
+            passage[candidates] = self.vectors[candidates] @ qvec
+            full += [passage, sentence]
+        every = sorted(found)
+        return [{i: float(a[i]) for i in every} for a in full]
 
-    def _fuse(self, lex: dict[int, float], den: dict[int, float]) -> dict[int, float]:
-        if self.settings.fusion == "rrf":
-            rank_lex = fusion.top({i: s for i, s in lex.items() if s > 0}, self.ids, len(lex))
-            rank_den = fusion.top(den, self.ids, len(den))
-            return fusion.rrf([rank_lex, rank_den], self.settings.rrf_k)
-        return fusion.convex(lex, den, self.settings.dense_weight, self.settings.normalization)
+    def _fuse(self, arms: list[dict[int, float]]) -> dict[int, float]:
+        s = self.settings
+        weights = [s.bm25_weight, s.dense_weight, s.sentence_weight][-len(arms) :]
+        total = sum(weights)
+        # Only the ratios are settings; scaled to sum 1, a fused score stays in [0, 1].
+        weights = [w / total for w in weights] if total > 0 else [1 / len(arms)] * len(arms)
+        if s.fusion == "rrf":
+            ranks = [fusion.top(a, self.ids, len(a)) for a, w in zip(arms, weights, strict=True) if w > 0]
+            return fusion.rrf(ranks, s.rrf_k)
+        return fusion.convex(arms, weights, s.normalization)
 
 
-def _top(scores: np.ndarray, depth: int) -> dict[int, float]:
-    """The ``depth`` best positive scores, by index."""
+def _top(scores: np.ndarray, depth: int, positive: bool = False) -> dict[int, float]:
+    """The ``depth`` best scores by index (only positive ones if ``positive``)."""
     idx = np.arange(len(scores)) if depth >= len(scores) else np.argpartition(-scores, depth - 1)[:depth]
-    return {int(i): float(scores[i]) for i in idx if scores[i] > 0}
+    return {int(i): float(scores[i]) for i in idx if scores[i] > 0 or not positive}

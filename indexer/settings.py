@@ -50,7 +50,10 @@ class Settings(BaseSettings):
     bm25_b: float = 0.5
 
     fusion: Literal["convex", "rrf"] = "convex"
-    dense_weight: float = Field(0.3, ge=0.0, le=1.0)
+    # Relative weights of the three arms (only their ratios count); chosen on the dev split.
+    bm25_weight: float = Field(0.4, ge=0.0, description="BM25 arm")
+    dense_weight: float = Field(0.2, ge=0.0, description="passage-vector arm")
+    sentence_weight: float = Field(0.4, ge=0.0, description="best-sentence-vector arm")
     normalization: Literal["minmax", "zscore"] = "minmax"
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(100, ge=1, description="hits taken from each arm before fusion")

@@ -16,8 +16,8 @@ import numpy as np
 from indexer.chunking import Passage
 
 MANIFEST, PASSAGES, TERMS, DENSE = "manifest.json", "passages.jsonl", "terms.json", "dense.faiss"
-VOCABULARY = "vocabulary.json"
-FORMAT_VERSION = 2
+VOCABULARY, SENTENCES = "vocabulary.json", "sentences.npz"
+FORMAT_VERSION = 3
 
 
 class IndexMissing(RuntimeError):
@@ -52,6 +52,16 @@ def read_dense(folder: Path) -> Any:
     import faiss
 
     return faiss.read_index(str(folder / DENSE))
+
+
+def write_sentences(folder: Path, vectors: np.ndarray, starts: np.ndarray) -> None:
+    np.savez(folder / SENTENCES, vectors=vectors.astype(np.float32), starts=starts.astype(np.int64))
+
+
+def read_sentences(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence vectors and, per passage, the index of its first sentence."""
+    with np.load(folder / SENTENCES) as data:
+        return data["vectors"], data["starts"]
 
 
 def read_json(path: Path) -> Any:

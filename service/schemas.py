@@ -40,7 +40,10 @@ class Scores(BaseModel):
     """Each arm's raw score for the hit; null for an arm the mode did not use."""
 
     bm25: float | None = Field(description="BM25 score (0 when no query term matched)")
-    dense: float | None = Field(description="cosine similarity of the e5 embeddings")
+    dense: float | None = Field(description="cosine similarity of the query and passage e5 vectors")
+    sentence: float | None = Field(
+        description="cosine similarity of the query and the passage's best-matching sentence"
+    )
 
 
 class Result(BaseModel):

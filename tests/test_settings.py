@@ -25,7 +25,7 @@ def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch, fresh: 
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("RAPOR_PORT", "abc"), ("RAPOR_DENSE_WEIGHT", "2"), ("RAPOR_FUSION", "max")]
+    ("name", "value"), [("RAPOR_PORT", "abc"), ("RAPOR_DENSE_WEIGHT", "-1"), ("RAPOR_FUSION", "max")]
 )
 def test_bad_values_stop_with_the_variable_named(
     monkeypatch: pytest.MonkeyPatch, fresh: None, name: str, value: str
