@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from indexer import store
 from indexer.chunking import CHUNKER_VERSION, Passage
+from indexer.citations import CITATIONS_VERSION, citation_index
 from indexer.corpus import CorpusError, Document, document_passages, load_corpus
 from indexer.deascii import build_vocabulary
 from indexer.embedding import Embedder, EmbeddingCache, model_fingerprint, text_key
@@ -57,6 +58,7 @@ def expected_manifest(settings: Settings, docs: list[Document], model_id: str) -
         },
         "path_levels": settings.path_levels,
         "sentences": SENTENCES_VERSION,
+        "citations": CITATIONS_VERSION,
     }
 
 
@@ -101,6 +103,7 @@ def _build(settings: Settings, show_progress: bool) -> dict[str, Any]:
     store.write_json(staging / store.TERMS, terms)
     store.write_dense(staging, vectors)
     store.write_sentences(staging, sentence_vectors, np.searchsorted(owner, np.arange(len(passages))))
+    store.write_json(staging / store.CITATIONS, citation_index(p.text for p in passages))
     store.write_json(staging / store.VOCABULARY, build_vocabulary(p.text for p in passages))
     manifest = expected_manifest(settings, docs, embedder.model_id) | {
         "passages": len(passages),

@@ -44,7 +44,7 @@ class Passage:
     page_estimate: str | None
     line_start: int
     line_end: int
-    kind: Literal["text", "table"]
+    kind: Literal["text", "table", "duty"]
 
     @property
     def section(self) -> str:

@@ -13,6 +13,7 @@ from indexer.analysis import Analyzer
 from indexer.chunking import Passage
 from indexer.deascii import restore
 from indexer.embedding import Embedder
+from indexer.legal import parse_ref
 from indexer.lexical import LexicalIndex
 from indexer.sentences import best_per_passage
 from indexer.settings import Settings
@@ -31,6 +32,7 @@ class Hit:
     bm25: float | None
     dense: float | None
     sentence: float | None
+    cites: bool | None  # cites the reference the query names; None when it names none
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class SearchEngine:
             store.read_json(folder / store.TERMS), settings.bm25_variant, settings.bm25_k1, settings.bm25_b
         )
         self.vocabulary: dict[str, str] = store.read_json(folder / store.VOCABULARY)
+        self.citations: dict[str, list[int]] = store.read_json(folder / store.CITATIONS)
         self.dense_index = store.read_dense(folder)
         self.vectors = self.dense_index.reconstruct_n(0, self.dense_index.ntotal)
         self.sentence_vectors, self.sentence_starts = store.read_sentences(folder)
@@ -78,8 +81,13 @@ class SearchEngine:
         if mode != "bm25":
             # The dense arm reads words, not folded terms: give ASCII-typed words their letters.
             qvec = self.embedder.query(restore(query, self.vocabulary))
-        arms = self._arms(lex_all, qvec, depth)
+        ref = parse_ref(query) if mode == "hybrid" else None
+        cited = set(self.citations.get(ref.canonical, ())) if ref else set()
+        arms = self._arms(lex_all, qvec, depth, cited)
         fused = arms[0] if mode == "bm25" else self._fuse(arms)
+        # A passage citing the very reference the query names outranks any near-miss: the
+        # fused score is at most 1, so +1 puts every citing passage first.
+        fused = {i: s + 1.0 if i in cited else s for i, s in fused.items()}
         order = fusion.top(fused, self.ids, k)
         lex, dense = (arms[0] if lex_all is not None else None), (arms[-2:] if qvec is not None else None)
         hits = tuple(
@@ -90,6 +98,7 @@ class SearchEngine:
                 bm25=lex[i] if lex is not None else None,
                 dense=dense[0][i] if dense else None,
                 sentence=dense[1][i] if dense else None,
+                cites=(i in cited) if ref else None,
             )
             for r, i in enumerate(order, start=1)
         )
@@ -97,11 +106,11 @@ class SearchEngine:
         return SearchResult(query, mode, k, round(took, 3), hits)
 
     def _arms(
-        self, lex_all: np.ndarray | None, qvec: np.ndarray | None, depth: int
+        self, lex_all: np.ndarray | None, qvec: np.ndarray | None, depth: int, extra: set[int]
     ) -> list[dict[int, float]]:
-        """Each arm's scores over the union of the arms' top ``depth`` candidates."""
+        """Each arm's scores over the union of the arms' top ``depth`` candidates and ``extra``."""
         full: list[np.ndarray] = []
-        found: set[int] = set()
+        found: set[int] = set(extra)
         if lex_all is not None:
             full.append(lex_all)
             found |= _top(lex_all, depth, positive=True).keys()

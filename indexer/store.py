@@ -16,8 +16,8 @@ import numpy as np
 from indexer.chunking import Passage
 
 MANIFEST, PASSAGES, TERMS, DENSE = "manifest.json", "passages.jsonl", "terms.json", "dense.faiss"
-VOCABULARY, SENTENCES = "vocabulary.json", "sentences.npz"
-FORMAT_VERSION = 3
+VOCABULARY, SENTENCES, CITATIONS = "vocabulary.json", "sentences.npz", "citations.json"
+FORMAT_VERSION = 4
 
 
 class IndexMissing(RuntimeError):

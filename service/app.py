@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from indexer.search import SearchEngine, SearchResult
 from indexer.settings import Settings, get_settings
 from service.errors import error_response, install_error_handlers
+from service.legal import router as legal_router
 from service.schemas import ErrorResponse, Health, Result, Scores, SearchRequest, SearchResponse
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.include_router(legal_router)
 
     @app.get("/search", response_model=SearchResponse, responses=_ERRORS)
     def search_get(request: Request, params: Annotated[SearchRequest, Query()]) -> SearchResponse:
@@ -111,6 +113,7 @@ def to_response(result: SearchResult) -> SearchResponse:
                 path=list(h.passage.path),
                 doc_id=h.passage.doc_id,
                 kind=h.passage.kind,
+                cites=h.cites,
             )
             for h in result.hits
         ],

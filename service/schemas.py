@@ -48,7 +48,10 @@ class Scores(BaseModel):
 
 class Result(BaseModel):
     rank: int
-    score: float = Field(description="the mode's ranking score (fused score in hybrid)")
+    score: float = Field(
+        description="the mode's ranking score: in hybrid the fused score in [0, 1], plus 1 for a "
+        "passage citing the legal reference the query names"
+    )
     id: str = Field(description="stable passage id: document:line:part")
     text: str
     section: str = Field(description="heading path, ' > ' separated")
@@ -60,7 +63,48 @@ class Result(BaseModel):
     )
     path: list[str] = Field(default_factory=list, description="the heading path as a list")
     doc_id: str = ""
-    kind: Literal["text", "table"] = "text"
+    kind: Literal["text", "table", "duty"] = Field(
+        "text", description="prose, a table (with its header), or a duty paired with its legal basis"
+    )
+    cites: bool | None = Field(
+        None, description="cites the legal reference the query names (hybrid); null if it names none"
+    )
+
+
+class Passage(BaseModel):
+    """A passage without ranking: what a legal lookup returns."""
+
+    id: str
+    text: str
+    section: str
+    path: list[str]
+    page_start: str
+    page_end: str
+    page_estimate: str | None
+    doc_id: str
+    kind: Literal["text", "table", "duty"]
+
+
+class LegalResponse(BaseModel):
+    ref: str = Field(description="canonical reference: law/article/clause", examples=["5216/7/a"])
+    law: str
+    article: str | None
+    clause: str | None
+    name: str | None = Field(description="the law's name, when known")
+    total: int = Field(description="passages citing the reference, duties included")
+    duties: list[Passage] = Field(description="duties whose stated legal basis is the reference")
+    passages: list[Passage] = Field(description="other passages citing it, in document order")
+
+
+class Law(BaseModel):
+    law: str = Field(examples=["5393"])
+    name: str | None
+    passages: int = Field(description="passages citing the law")
+    articles: int = Field(description="distinct articles of it cited")
+
+
+class LawsResponse(BaseModel):
+    laws: list[Law]
 
 
 class SearchResponse(BaseModel):
