@@ -20,7 +20,7 @@ _EMPTY_MARKS = frozenset({"-", "—", "–"})
 
 
 # Bump when outlining or chunking changes what passages a corpus gives.
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"  # 5: duty passages
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from indexer.chunking import ChunkConfig, Passage, chunk
+from indexer.duties import Duty, extract_duties
 from indexer.structure import outline
 
 _YEAR = re.compile(r"(19|20)\d\d")
@@ -89,10 +90,48 @@ def load_corpus(location: Path) -> list[Document]:
 
 
 def document_passages(doc: Document, config: ChunkConfig) -> list[Passage]:
-    """A report outlined by its own sections and cut; a passage file as it is."""
+    """A report outlined by its own sections and cut, plus one passage per duty of its
+    legal-basis tables; a passage file as it is."""
     if doc.path.suffix == ".jsonl":
         return passage_file(doc)
-    return chunk(doc.id, outline(doc.text.split("\n")), config)
+    lines = doc.text.split("\n")
+    passages = chunk(doc.id, outline(lines), config)
+    return passages + duty_passages(doc.id, extract_duties(lines), passages)
+
+
+def duty_passages(doc_id: str, duties: list[Duty], passages: list[Passage]) -> list[Passage]:
+    """Each duty with its legal basis as a passage, placed (path, pages) like the text it
+    was read from. The table passages keep the damaged layout; these carry the repaired pairs."""
+    out: list[Passage] = []
+    seen: dict[int, int] = {}
+    for duty in duties:
+        part = seen[duty.line] = seen.get(duty.line, -1) + 1
+        host = next((p for p in passages if p.line_start <= duty.line <= p.line_end), None)
+        if host is None:
+            continue
+        path = host.path if host.path[-1:] == (duty.body,) else (*host.path, duty.body)
+        out.append(
+            replace(
+                host,
+                id=f"{doc_id}:{duty.line:05d}:duty{part}",
+                text=f"{duty.body}: {duty.text}\nDayanak: {'; '.join(map(_label, duty.basis))}",
+                path=path,
+                line_start=duty.line,
+                line_end=duty.line,
+                kind="duty",
+            )
+        )
+    return out
+
+
+def _label(canonical: str) -> str:
+    """A canonical reference written as the report's tables write it.
+
+    >>> _label("5216/7/a"), _label("5393/34/1-a"), _label("5393/41"), _label("2886")
+    ('5216 s.K.m.7/a', '5393 s.K.m.34/1-a', '5393 s.K.m.41', '2886 sayılı Kanun')
+    """
+    law, _, rest = canonical.partition("/")
+    return f"{law} s.K.m.{rest}" if rest else f"{law} sayılı Kanun"
 
 
 def passage_file(doc: Document) -> list[Passage]:

@@ -71,3 +71,16 @@ def test_legal_endpoints_are_in_the_openapi_schema(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/legal", "/legal/laws"} <= set(paths)
     assert "422" in paths["/legal"]["get"]["responses"]
+
+
+def test_a_duty_question_finds_the_duty_with_its_basis(report_engine: SearchEngine) -> None:
+    hits = report_engine.search("toplu taşıma ruhsatını kim verir, dayanağı ne?", k=3).hits
+    duty = next(h.passage for h in hits if h.passage.kind == "duty")
+    assert "toplu taşıma" in duty.text and "Dayanak: 5216 s.K.m.7/" in duty.text
+    assert "1.2. Yetki" in duty.section
+
+
+def test_legal_lookup_lists_the_duty_a_clause_assigns(client: TestClient) -> None:
+    body = client.get("/legal", params={"ref": "5393 sayılı Kanun 18/f"}).json()
+    assert [d["kind"] for d in body["duties"]] == ["duty"] * len(body["duties"]) != []
+    assert any("ücret tarifesini" in d["text"] for d in body["duties"])
