@@ -16,6 +16,7 @@ from indexer.settings import Settings, get_settings
 from service.errors import error_response, install_error_handlers
 from service.legal import router as legal_router
 from service.schemas import ErrorResponse, Health, Result, Scores, SearchRequest, SearchResponse
+from service.web import install_web
 
 log = logging.getLogger(__name__)
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     )
     install_error_handlers(app)
     app.include_router(legal_router)
+    install_web(app)
 
     @app.get("/search", response_model=SearchResponse, responses=_ERRORS)
     def search_get(request: Request, params: Annotated[SearchRequest, Query()]) -> SearchResponse:
