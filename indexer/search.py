@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -42,6 +42,7 @@ class SearchResult:
     k: int
     took_ms: float
     hits: tuple[Hit, ...]
+    stages: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
 
 
 class SearchEngine:
@@ -74,16 +75,21 @@ class SearchEngine:
 
     def search(self, query: str, k: int = 10, mode: Mode = "hybrid") -> SearchResult:
         """The ``k`` best passages for ``query``; ties break on passage id."""
-        started = time.perf_counter()
+        clock = _Clock()
         depth = min(len(self), max(k, self.settings.candidates))
-        lex_all = self.lexical.scores(self.analyzer.terms(query)) if mode != "dense" else None
+        terms = self.analyzer.terms(query) if mode != "dense" else []
+        ref = parse_ref(query) if mode == "hybrid" else None
+        clock.lap("analysis")
+        lex_all = self.lexical.scores(terms) if mode != "dense" else None
+        clock.lap("bm25")
         qvec = None
         if mode != "bm25":
             # The dense arm reads words, not folded terms: give ASCII-typed words their letters.
             qvec = self.embedder.query(restore(query, self.vocabulary))
-        ref = parse_ref(query) if mode == "hybrid" else None
+        clock.lap("embedding")
         cited = set(self.citations.get(ref.canonical, ())) if ref else set()
         arms = self._arms(lex_all, qvec, depth, cited)
+        clock.lap("vectors")
         fused = arms[0] if mode == "bm25" else self._fuse(arms)
         # A passage citing the very reference the query names outranks any near-miss: the
         # fused score is at most 1, so +1 puts every citing passage first.
@@ -102,8 +108,8 @@ class SearchEngine:
             )
             for r, i in enumerate(order, start=1)
         )
-        took = (time.perf_counter() - started) * 1000
-        return SearchResult(query, mode, k, round(took, 3), hits)
+        clock.lap("fusion")
+        return SearchResult(query, mode, k, round(clock.total(), 3), hits, clock.laps)
 
     def _arms(
         self, lex_all: np.ndarray | None, qvec: np.ndarray | None, depth: int, extra: set[int]
@@ -136,6 +142,22 @@ class SearchEngine:
             ranks = [fusion.top(a, self.ids, len(a)) for a, w in zip(arms, weights, strict=True) if w > 0]
             return fusion.rrf(ranks, s.rrf_k)
         return fusion.convex(arms, weights, s.normalization)
+
+
+class _Clock:
+    """Milliseconds spent in each named stage, in order."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = (now - self.last) * 1000
+        self.last = now
+
+    def total(self) -> float:
+        return (self.last - self.started) * 1000
 
 
 def _top(scores: np.ndarray, depth: int, positive: bool = False) -> dict[int, float]:
