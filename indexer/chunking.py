@@ -77,10 +77,10 @@ def n_words(text: str) -> int:
     return len(text.split())
 
 
-def split_sentences(text: str, max_words: int) -> list[str]:
+def cut_long_line(text: str, max_words: int) -> list[str]:
     """Cut an over-long line at sentence ends into parts of at most ``max_words``.
 
-    >>> split_sentences("Bir iki. Üç dört beş. Altı.", 3)
+    >>> cut_long_line("Bir iki. Üç dört beş. Altı.", 3)
     ['Bir iki.', 'Üç dört beş.', 'Altı.']
     """
     parts: list[str] = []
@@ -169,7 +169,7 @@ def _pack_prose(units: list[Line], config: ChunkConfig) -> list[_Piece]:
     lines: list[int] = []
     texts: list[str] = []
     for i, text in units:
-        for part in split_sentences(text.strip(), config.max_words):
+        for part in cut_long_line(text.strip(), config.max_words):
             size = sum(n_words(t) for t in texts)
             if texts and size + n_words(part) > config.max_words:
                 pieces.append(_Piece(tuple(lines), "\n".join(texts), "text"))

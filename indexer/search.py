@@ -93,7 +93,8 @@ class SearchEngine:
         fused = arms[0] if mode == "bm25" else self._fuse(arms)
         # A passage citing the very reference the query names outranks any near-miss: the
         # fused score is at most 1, so +1 puts every citing passage first.
-        fused = {i: s + 1.0 if i in cited else s for i, s in fused.items()}
+        if cited:
+            fused = {i: s + 1.0 if i in cited else s for i, s in fused.items()}
         order = fusion.top(fused, self.ids, k)
         lex, dense = (arms[0] if lex_all is not None else None), (arms[-2:] if qvec is not None else None)
         hits = tuple(

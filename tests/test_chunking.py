@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from indexer.analysis import Analyzer
-from indexer.chunking import ChunkConfig, Passage, chunk, is_header_row, n_words, split_sentences
+from indexer.chunking import ChunkConfig, Passage, chunk, cut_long_line, is_header_row, n_words
 from indexer.corpus import document_passages, load_document
 from indexer.settings import ROOT
 from indexer.structure import FURNITURE, clean, outline
@@ -34,7 +34,7 @@ def test_every_body_line_is_in_a_passage(passages: list[Passage], report_lines: 
         if not text or i in toc_lines or FURNITURE.match(clean(line)):
             continue
         covered = text in in_text or (i in doc.heading_lines and _words(text) in in_paths)
-        if not covered and not all(part in in_text for part in split_sentences(text, CONFIG.max_words)):
+        if not covered and not all(part in in_text for part in cut_long_line(text, CONFIG.max_words)):
             missing.append((i + 1, text[:60]))
     assert missing == []
 
@@ -107,7 +107,7 @@ def test_header_detection_and_sentence_split() -> None:
     assert not is_header_row("Kira gelirleri\t4.000.000,00", None)
     assert is_header_row("Birim\tHedef Bütçe\tHarcama", "Toplam\t180.000,00\t150.000,00")
     long = " ".join(["Kelime."] * 450)
-    parts = split_sentences(long, 200)
+    parts = cut_long_line(long, 200)
     assert all(n_words(x) <= 200 for x in parts) and sum(n_words(x) for x in parts) == 450
 
 
