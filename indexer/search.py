@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -15,6 +16,7 @@ from indexer.deascii import restore
 from indexer.embedding import Embedder
 from indexer.legal import parse_ref
 from indexer.lexical import LexicalIndex
+from indexer.rerank import MatchIndex
 from indexer.sentences import best_per_passage
 from indexer.settings import Settings
 
@@ -58,9 +60,10 @@ class SearchEngine:
         self.analyzer: Analyzer = settings.analyzer()
         self.passages = store.read_passages(folder)
         self.ids = [p.id for p in self.passages]
-        self.lexical = LexicalIndex(
-            store.read_json(folder / store.TERMS), settings.bm25_variant, settings.bm25_k1, settings.bm25_b
-        )
+        terms: list[list[str]] = store.read_json(folder / store.TERMS)
+        self.lexical = LexicalIndex(terms, settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
+        tables = [p.kind == "table" for p in self.passages]
+        self.matches = MatchIndex.build(terms, _titles(self.passages, self.analyzer), tables)
         self.vocabulary: dict[str, str] = store.read_json(folder / store.VOCABULARY)
         self.citations: dict[str, list[int]] = store.read_json(folder / store.CITATIONS)
         self.dense_index = store.read_dense(folder)
@@ -69,6 +72,13 @@ class SearchEngine:
         from indexer.build import resolve_model
 
         self.embedder = embedder or Embedder(resolve_model(settings), threads=settings.torch_threads)
+
+    def with_settings(self, settings: Settings) -> SearchEngine:
+        """This loaded index under other query-time settings (fusion, weights, depth);
+        settings that change the index or BM25 need a new engine."""
+        other = copy.copy(self)
+        other.settings = settings
+        return other
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -91,8 +101,10 @@ class SearchEngine:
         arms = self._arms(lex_all, qvec, depth, cited)
         clock.lap("vectors")
         fused = arms[0] if mode == "bm25" else self._fuse(arms)
+        if mode == "hybrid":
+            fused = self._rerank(fused, terms)
         # A passage citing the very reference the query names outranks any near-miss: the
-        # fused score is at most 1, so +1 puts every citing passage first.
+        # re-ranked score is at most 1, so +1 puts every citing passage first.
         if cited:
             fused = {i: s + 1.0 if i in cited else s for i, s in fused.items()}
         order = fusion.top(fused, self.ids, k)
@@ -144,6 +156,18 @@ class SearchEngine:
             return fusion.rrf(ranks, s.rrf_k)
         return fusion.convex(arms, weights, s.normalization)
 
+    def _rerank(self, fused: dict[int, float], terms: list[str]) -> dict[int, float]:
+        """Fused scores plus the weighted match features, scaled back into [0, 1]."""
+        s = self.settings
+        weights = np.array([s.coverage_weight, s.title_weight, s.phrase_weight, s.table_weight])
+        if not fused or not weights.any():
+            return fused
+        base = fused if s.fusion == "convex" else fusion.min_max(fused)
+        candidates = np.fromiter(fused, dtype=np.int64, count=len(fused))
+        bonus = weights @ self.matches.features(terms, candidates)
+        scale = 1.0 + float(weights.sum())
+        return {int(i): (base[int(i)] + float(b)) / scale for i, b in zip(candidates, bonus, strict=True)}
+
 
 class _Clock:
     """Milliseconds spent in each named stage, in order."""
@@ -159,6 +183,16 @@ class _Clock:
 
     def total(self) -> float:
         return (self.last - self.started) * 1000
+
+
+def _titles(passages: list[Passage], analyzer: Analyzer) -> list[list[str]]:
+    """Each passage's title terms: its last two section-path levels (the subsection and the
+    department or heading that frames it); paths repeat, so each is analyzed once."""
+    seen: dict[tuple[str, ...], list[str]] = {}
+    for p in passages:
+        if p.path[-2:] not in seen:
+            seen[p.path[-2:]] = analyzer.terms(" ".join(p.path[-2:]))
+    return [seen[p.path[-2:]] for p in passages]
 
 
 def _top(scores: np.ndarray, depth: int, positive: bool = False) -> dict[int, float]:

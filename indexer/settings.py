@@ -51,9 +51,14 @@ class Settings(BaseSettings):
 
     fusion: Literal["convex", "rrf"] = "convex"
     # Relative weights of the three arms (only their ratios count); chosen on the dev split.
-    bm25_weight: float = Field(0.4, ge=0.0, description="BM25 arm")
-    dense_weight: float = Field(0.2, ge=0.0, description="passage-vector arm")
+    bm25_weight: float = Field(0.3, ge=0.0, description="BM25 arm")
+    dense_weight: float = Field(0.3, ge=0.0, description="passage-vector arm")
     sentence_weight: float = Field(0.4, ge=0.0, description="best-sentence-vector arm")
+    # Second stage in hybrid mode (indexer/rerank.py), relative to a fused score in [0, 1].
+    coverage_weight: float = Field(0.5, ge=0.0, description="share of the query's terms present")
+    title_weight: float = Field(0.3, ge=0.0, description="share of them in the section title")
+    phrase_weight: float = Field(0.3, ge=0.0, description="share of adjacent term pairs present")
+    table_weight: float = Field(0.05, ge=0.0, description="prior for table passages")
     normalization: Literal["minmax", "zscore"] = "minmax"
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(100, ge=1, description="hits taken from each arm before fusion")
