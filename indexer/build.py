@@ -83,17 +83,27 @@ def build(settings: Settings, *, show_progress: bool = True) -> dict[str, Any]:
 
 def _build(settings: Settings, show_progress: bool) -> dict[str, Any]:
     started = time.perf_counter()
+    stages: dict[str, float] = {}
+
+    def lap(stage: str) -> None:
+        stages[stage] = round(time.perf_counter() - started - sum(stages.values()), 3)
+
     docs = load_corpus(settings.corpus_dir)
     passages = [p for d in docs for p in document_passages(d, settings.chunking())]
     if not passages:
         raise CorpusError(f"no text in {settings.corpus_dir}: the documents are empty")
+    lap("chunking")
     texts = [index_text(p, settings.path_levels) for p in passages]
     terms = [settings.analyzer().terms(t) for t in texts]
+    lap("analysis")
     embedder = Embedder(resolve_model(settings), threads=settings.torch_threads)
+    lap("model")
     vectors, embedded = _embed(embedder, texts, settings, show_progress, "passages")
+    lap("passage_vectors")
     titles = [p.path[-1] if p.path and settings.path_levels > 0 else "" for p in passages]
     units, owner = sentence_units(titles, [p.text for p in passages])
     sentence_vectors, embedded_units = _embed(embedder, units, settings, show_progress, "sentences")
+    lap("sentence_vectors")
 
     staging = settings.index_dir.with_name(f"{settings.index_dir.name}.tmp-{os.getpid()}")
     if staging.exists():
@@ -105,6 +115,7 @@ def _build(settings: Settings, show_progress: bool) -> dict[str, Any]:
     store.write_sentences(staging, sentence_vectors, np.searchsorted(owner, np.arange(len(passages))))
     store.write_json(staging / store.CITATIONS, citation_index(p.text for p in passages))
     store.write_json(staging / store.VOCABULARY, build_vocabulary(p.text for p in passages))
+    lap("artifacts")
     manifest = expected_manifest(settings, docs, embedder.model_id) | {
         "passages": len(passages),
         "embedded": embedded,
@@ -112,6 +123,7 @@ def _build(settings: Settings, show_progress: bool) -> dict[str, Any]:
         "embedded_units": embedded_units,
         "dim": embedder.dim,
         "build_seconds": round(time.perf_counter() - started, 2),
+        "stage_seconds": stages,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     store.write_json(staging / store.MANIFEST, manifest)  # written last: marks completeness

@@ -7,30 +7,73 @@ import json
 import logging
 import os
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from indexer import onnx_encoder
+from indexer.batching import MicroBatcher
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
+_ONNX_UP_TO = 64  # texts embedded through ONNX rather than torch (see Embedder.passages)
 
 
 class Embedder:
-    """A sentence-transformers model with the e5 ``query:``/``passage:`` prompts."""
+    """A sentence-transformers model with the e5 ``query:``/``passage:`` prompts.
 
-    def __init__(self, model_path: str, *, threads: int = 2, cache_size: int = 8192) -> None:
+    Queries go through ONNX Runtime when the model allows it (``backend="onnx"``; see
+    indexer/onnx_encoder.py), passages through sentence-transformers, loaded on first use.
+    """
+
+    def __init__(
+        self, model_path: str, *, threads: int = 2, cache_size: int = 8192, backend: str = "onnx"
+    ) -> None:
+        self.model_path = model_path
+        self.threads = max(1, threads)
+        self.model_id = model_fingerprint(model_path)
+        self.backend = backend if backend == "onnx" and onnx_encoder.supported(Path(model_path)) else "torch"
+        # Concurrent searches' queries are encoded together, one batch at a time.
+        self._batcher = MicroBatcher(self._encode_queries, max_batch=16)
+        self._query = lru_cache(maxsize=cache_size)(self._batcher)
+
+    @cached_property
+    def model(self) -> SentenceTransformer:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        torch.set_num_threads(max(1, threads))
-        self.model: SentenceTransformer = SentenceTransformer(model_path, device="cpu", local_files_only=True)
-        self.model_id = model_fingerprint(model_path)
-        self.dim = int(self.model.get_embedding_dimension() or 0)
-        self._query = lru_cache(maxsize=cache_size)(self._encode_query)
+        torch.set_num_threads(self.threads)
+        return SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
+
+    @cached_property
+    def onnx(self) -> onnx_encoder.OnnxEncoder:
+        folder = Path(self.model_path)
+        if not (folder / onnx_encoder.GRAPH).exists():
+            log.info("exporting the query encoder to ONNX (once, about a minute)")
+            onnx_encoder.export(self.model, folder)
+        return onnx_encoder.OnnxEncoder(folder, self.threads)
+
+    @cached_property
+    def dim(self) -> int:
+        pooling = Path(self.model_path) / "1_Pooling" / "config.json"
+        if pooling.exists():  # read, not computed: no model needs loading
+            found = json.loads(pooling.read_text(encoding="utf-8")).get("embedding_dimension")
+            if found:
+                return int(found)
+        if self.backend == "onnx":
+            return int(self.onnx.encode(["x"]).shape[1])
+        return int(self.model.get_embedding_dimension() or 0)
+
+    @cached_property
+    def prompts(self) -> dict[str, str]:
+        """The model's prompts by name, read without loading the model."""
+        config = Path(self.model_path) / "config_sentence_transformers.json"
+        found = json.loads(config.read_text(encoding="utf-8")).get("prompts", {}) if config.exists() else {}
+        return {str(k): str(v) for k, v in found.items()}
 
     def _prompt(self, name: str) -> str | None:
         return name if name in (self.model.prompts or {}) else None
@@ -39,32 +82,42 @@ class Embedder:
         self, texts: Sequence[str], batch_size: int = 8, progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         """L2-normalized passage vectors, float32, one row per text."""
+        # A few texts (a rebuild after an edit) go through ONNX, which loads in 2 s where
+        # sentence-transformers takes 6; many go through torch, faster on long texts.
+        small = self.backend == "onnx" and len(texts) <= _ONNX_UP_TO
+        prompt = self.prompts.get("passage", "")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             batch = list(texts[start : start + batch_size])
-            out[start : start + len(batch)] = self.model.encode(
-                batch,
-                prompt_name=self._prompt("passage"),
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                batch_size=batch_size,
-                show_progress_bar=False,
-            )
+            if small:
+                out[start : start + len(batch)] = self.onnx.encode([f"{prompt}{t}" for t in batch])
+            else:
+                out[start : start + len(batch)] = self.model.encode(
+                    batch,
+                    prompt_name=self._prompt("passage"),
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    batch_size=batch_size,
+                    show_progress_bar=False,
+                )
             if progress:
                 progress(len(batch))
         return out
 
-    def _encode_query(self, text: str) -> np.ndarray:
-        vec = self.model.encode(
-            [text],
-            prompt_name=self._prompt("query"),
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        out = np.asarray(vec[0], dtype=np.float32)
-        out.setflags(write=False)  # shared through the cache
-        return out
+    def _encode_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
+        if self.backend == "onnx":
+            out = self.onnx.encode([f"{self.prompts.get('query', '')}{t}" for t in texts])
+        else:
+            out = self.model.encode(
+                list(texts),
+                prompt_name=self._prompt("query"),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                batch_size=len(texts),
+                show_progress_bar=False,
+            ).astype(np.float32)
+        out.setflags(write=False)  # rows are shared through the cache
+        return list(out)
 
     def query(self, text: str) -> np.ndarray:
         """The normalized query vector; repeated queries come from a cache."""

@@ -1,70 +1,74 @@
-"""Combine the lexical and dense rankings into one."""
+"""Combine the arms' scores over one candidate set into one ranking.
+
+Scores are arrays over the same candidates (one row per arm); ``tie`` gives each
+candidate's rank by passage id, so equal scores always come out in id order.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+
+import numpy as np
 
 
-def min_max(scores: Mapping[int, float]) -> dict[int, float]:
+def min_max(scores: np.ndarray) -> np.ndarray:
     """Scale scores to [0, 1] over the candidates; all-equal scores become 0.
 
-    >>> min_max({1: 2.0, 2: 4.0, 3: 3.0})
-    {1: 0.0, 2: 1.0, 3: 0.5}
+    >>> min_max(np.array([2.0, 4.0, 3.0])).tolist()
+    [0.0, 1.0, 0.5]
     """
-    if not scores:
-        return {}
-    lo, hi = min(scores.values()), max(scores.values())
-    span = hi - lo
-    return {k: (v - lo) / span if span > 0 else 0.0 for k, v in scores.items()}
+    if not len(scores):
+        return scores.astype(np.float64)
+    lo, span = scores.min(), scores.max() - scores.min()
+    return (scores - lo) / span if span > 0 else np.zeros(len(scores))
 
 
-def z_score(scores: Mapping[int, float]) -> dict[int, float]:
+def z_score(scores: np.ndarray) -> np.ndarray:
     """Standardize scores over the candidates (mean 0, deviation 1).
 
-    >>> z_score({1: 1.0, 2: 3.0})
-    {1: -1.0, 2: 1.0}
+    >>> z_score(np.array([1.0, 3.0])).tolist()
+    [-1.0, 1.0]
     """
-    if not scores:
-        return {}
-    mean = sum(scores.values()) / len(scores)
-    dev = (sum((v - mean) ** 2 for v in scores.values()) / len(scores)) ** 0.5
-    return {k: (v - mean) / dev if dev > 0 else 0.0 for k, v in scores.items()}
+    if not len(scores):
+        return scores.astype(np.float64)
+    dev = scores.std()
+    return (scores - scores.mean()) / dev if dev > 0 else np.zeros(len(scores))
 
 
 NORMALIZERS = {"minmax": min_max, "zscore": z_score}
 
 
-def convex(
-    arms: Sequence[Mapping[int, float]], weights: Sequence[float], norm: str = "minmax"
-) -> dict[int, float]:
-    """Weighted sum of each arm's normalized scores (Bruch et al. 2023); a candidate an
-    arm did not score gets 0 from it.
+def convex(arms: np.ndarray, weights: Sequence[float], norm: str = "minmax") -> np.ndarray:
+    """Weighted sum of each arm's normalized scores (Bruch et al. 2023).
 
-    >>> convex([{1: 10.0, 2: 0.0}, {1: 0.8, 2: 0.9}], [0.5, 0.5])
-    {1: 0.5, 2: 0.5}
+    >>> convex(np.array([[10.0, 0.0], [0.8, 0.9]]), [0.5, 0.5]).tolist()
+    [0.5, 0.5]
     """
-    scaled = [NORMALIZERS[norm](arm) for arm in arms]
-    keys = sorted(set().union(*scaled))
-    return {k: sum(w * s.get(k, 0.0) for w, s in zip(weights, scaled, strict=True)) for k in keys}
-
-
-def rrf(rankings: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:
-    """Reciprocal rank fusion (Cormack et al. 2009); ranks start at 1.
-
-    >>> rrf([[7, 8], [8]], k=1)
-    {7: 0.5, 8: 0.8333333333333333}
-    """
-    out: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, doc in enumerate(ranking, start=1):
-            out[doc] = out.get(doc, 0.0) + 1.0 / (k + rank)
+    out = np.zeros(arms.shape[1])
+    for weight, scores in zip(weights, arms, strict=True):
+        out += weight * NORMALIZERS[norm](scores)
     return out
 
 
-def top(scores: Mapping[int, float], ids: Sequence[str], k: int) -> list[int]:
-    """The ``k`` best candidates, ties broken on passage id.
+def rrf(arms: np.ndarray, tie: np.ndarray, k: int = 60) -> np.ndarray:
+    """Reciprocal rank fusion (Cormack et al. 2009): each arm ranks every candidate,
+    from 1, equal scores in ``tie`` order.
 
-    >>> top({0: 1.0, 1: 2.0, 2: 2.0}, ["c", "b", "a"], 2)
+    >>> rrf(np.array([[3.0, 2.0], [0.0, 1.0]]), np.array([0, 1]), k=1).tolist()
+    [0.8333333333333333, 0.8333333333333333]
+    """
+    out = np.zeros(arms.shape[1])
+    for scores in arms:
+        ranks = np.empty(len(scores))
+        ranks[top(scores, tie, len(scores))] = np.arange(1, len(scores) + 1)
+        out += 1.0 / (k + ranks)
+    return out
+
+
+def top(scores: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` best scores, ties broken by ``tie`` (smaller first).
+
+    >>> top(np.array([1.0, 2.0, 2.0]), np.array([2, 1, 0]), 2).tolist()
     [2, 1]
     """
-    return sorted(scores, key=lambda i: (-scores[i], ids[i]))[:k]
+    return np.lexsort((tie, -scores))[:k]

@@ -60,6 +60,7 @@ class SearchEngine:
         self.analyzer: Analyzer = settings.analyzer()
         self.passages = store.read_passages(folder)
         self.ids = [p.id for p in self.passages]
+        self.tie = np.argsort(np.argsort(np.array(self.ids)))  # each passage's rank by id
         terms: list[list[str]] = store.read_json(folder / store.TERMS)
         self.lexical = LexicalIndex(terms, settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
         tables = [p.kind == "table" for p in self.passages]
@@ -71,7 +72,17 @@ class SearchEngine:
         self.sentence_vectors, self.sentence_starts = store.read_sentences(folder)
         from indexer.build import resolve_model
 
-        self.embedder = embedder or Embedder(resolve_model(settings), threads=settings.torch_threads)
+        self.embedder = embedder or Embedder(
+            resolve_model(settings), threads=settings.torch_threads, backend=settings.query_backend
+        )
+        if (
+            self.embedder.dim != self.dense_index.d
+        ):  # also loads the query encoder now, not at the first query
+            raise store.IndexMissing(
+                f"index at {folder} has {self.dense_index.d}-dimensional vectors, the model gives "
+                f"{self.embedder.dim}: rebuild it with `python -m indexer build`"
+            )
+        self.embedder.query("")  # loads the query encoder now, not at the first search
 
     def with_settings(self, settings: Settings) -> SearchEngine:
         """This loaded index under other query-time settings (fusion, weights, depth);
@@ -98,75 +109,76 @@ class SearchEngine:
             qvec = self.embedder.query(restore(query, self.vocabulary))
         clock.lap("embedding")
         cited = set(self.citations.get(ref.canonical, ())) if ref else set()
-        arms = self._arms(lex_all, qvec, depth, cited)
+        candidates, arms = self._arms(lex_all, qvec, depth, cited)
         clock.lap("vectors")
-        fused = arms[0] if mode == "bm25" else self._fuse(arms)
+        tie = self.tie[candidates]
+        fused = arms[0] if mode == "bm25" else self._fuse(arms, tie)
         if mode == "hybrid":
-            fused = self._rerank(fused, terms)
+            fused = self._rerank(fused, candidates, terms)
+        cites = np.isin(candidates, list(cited))
         # A passage citing the very reference the query names outranks any near-miss: the
         # re-ranked score is at most 1, so +1 puts every citing passage first.
-        if cited:
-            fused = {i: s + 1.0 if i in cited else s for i, s in fused.items()}
-        order = fusion.top(fused, self.ids, k)
-        lex, dense = (arms[0] if lex_all is not None else None), (arms[-2:] if qvec is not None else None)
+        fused = fused + cites
+        lex = arms[0] if lex_all is not None else None
+        dense = arms[-2:] if qvec is not None else None
         hits = tuple(
             Hit(
                 rank=r,
-                score=float(fused[i]),
-                passage=self.passages[i],
-                bm25=lex[i] if lex is not None else None,
-                dense=dense[0][i] if dense else None,
-                sentence=dense[1][i] if dense else None,
-                cites=(i in cited) if ref else None,
+                score=float(fused[at]),
+                passage=self.passages[candidates[at]],
+                bm25=float(lex[at]) if lex is not None else None,
+                dense=float(dense[0][at]) if dense is not None else None,
+                sentence=float(dense[1][at]) if dense is not None else None,
+                cites=bool(cites[at]) if ref else None,
             )
-            for r, i in enumerate(order, start=1)
+            for r, at in enumerate(fusion.top(fused, tie, k), start=1)
         )
         clock.lap("fusion")
         return SearchResult(query, mode, k, round(clock.total(), 3), hits, clock.laps)
 
     def _arms(
         self, lex_all: np.ndarray | None, qvec: np.ndarray | None, depth: int, extra: set[int]
-    ) -> list[dict[int, float]]:
-        """Each arm's scores over the union of the arms' top ``depth`` candidates and ``extra``."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The union of the arms' top ``depth`` candidates and ``extra`` (sorted passage
+        indices), and each arm's scores over them (one row per arm)."""
         full: list[np.ndarray] = []
-        found: set[int] = set(extra)
+        found = [np.fromiter(extra, dtype=np.int64, count=len(extra))]
         if lex_all is not None:
             full.append(lex_all)
-            found |= _top(lex_all, depth, positive=True).keys()
+            best = _top(lex_all, depth)
+            found.append(best[lex_all[best] > 0])
         if qvec is not None:
             _, idx = self.dense_index.search(qvec.reshape(1, -1), depth)
-            found |= {int(i) for i in idx[0] if i >= 0}
-            sentence = best_per_passage(self.sentence_vectors @ qvec, self.sentence_starts)
-            found |= _top(sentence, depth).keys()
-            candidates = np.fromiter(found, dtype=np.int64)
-            passage = np.zeros(len(self), dtype=np.float32)
-            passage[candidates] = self.vectors[candidates] @ qvec
-            full += [passage, sentence]
-        every = sorted(found)
-        return [{i: float(a[i]) for i in every} for a in full]
+            found.append(idx[0][idx[0] >= 0].astype(np.int64))
+            # Cosines rounded to 1e-6: a matrix product may round identical rows differently
+            # by their position, and equal passages must tie exactly (then break on id).
+            sentence = best_per_passage(np.round(self.sentence_vectors @ qvec, 6), self.sentence_starts)
+            found.append(_top(sentence, depth))
+        candidates = np.unique(np.concatenate(found))
+        if qvec is not None:
+            passage = np.round(self.vectors[candidates] @ qvec, 6)
+            return candidates, np.vstack([*(a[candidates] for a in full), passage, sentence[candidates]])
+        return candidates, np.vstack([a[candidates] for a in full]) if full else np.zeros((0, 0))
 
-    def _fuse(self, arms: list[dict[int, float]]) -> dict[int, float]:
+    def _fuse(self, arms: np.ndarray, tie: np.ndarray) -> np.ndarray:
         s = self.settings
         weights = [s.bm25_weight, s.dense_weight, s.sentence_weight][-len(arms) :]
         total = sum(weights)
         # Only the ratios are settings; scaled to sum 1, a fused score stays in [0, 1].
         weights = [w / total for w in weights] if total > 0 else [1 / len(arms)] * len(arms)
         if s.fusion == "rrf":
-            ranks = [fusion.top(a, self.ids, len(a)) for a, w in zip(arms, weights, strict=True) if w > 0]
-            return fusion.rrf(ranks, s.rrf_k)
+            return fusion.rrf(arms[[w > 0 for w in weights]], tie, s.rrf_k)
         return fusion.convex(arms, weights, s.normalization)
 
-    def _rerank(self, fused: dict[int, float], terms: list[str]) -> dict[int, float]:
+    def _rerank(self, fused: np.ndarray, candidates: np.ndarray, terms: list[str]) -> np.ndarray:
         """Fused scores plus the weighted match features, scaled back into [0, 1]."""
         s = self.settings
         weights = np.array([s.coverage_weight, s.title_weight, s.phrase_weight, s.table_weight])
-        if not fused or not weights.any():
+        if not len(fused) or not weights.any():
             return fused
         base = fused if s.fusion == "convex" else fusion.min_max(fused)
-        candidates = np.fromiter(fused, dtype=np.int64, count=len(fused))
         bonus = weights @ self.matches.features(terms, candidates)
-        scale = 1.0 + float(weights.sum())
-        return {int(i): (base[int(i)] + float(b)) / scale for i, b in zip(candidates, bonus, strict=True)}
+        return np.asarray((base + bonus) / (1.0 + float(weights.sum())))
 
 
 class _Clock:
@@ -195,7 +207,8 @@ def _titles(passages: list[Passage], analyzer: Analyzer) -> list[list[str]]:
     return [seen[p.path[-2:]] for p in passages]
 
 
-def _top(scores: np.ndarray, depth: int, positive: bool = False) -> dict[int, float]:
-    """The ``depth`` best scores by index (only positive ones if ``positive``)."""
-    idx = np.arange(len(scores)) if depth >= len(scores) else np.argpartition(-scores, depth - 1)[:depth]
-    return {int(i): float(scores[i]) for i in idx if scores[i] > 0 or not positive}
+def _top(scores: np.ndarray, depth: int) -> np.ndarray:
+    """Indices of the ``depth`` best scores, in no particular order."""
+    if depth >= len(scores):
+        return np.arange(len(scores), dtype=np.int64)
+    return np.argpartition(-scores, depth - 1)[:depth].astype(np.int64)

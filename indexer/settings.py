@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     model: str = Field("", description="other sentence-transformers path or name; '' = e5")
     embed_batch_size: int = 8
     torch_threads: int = 2
+    query_backend: Literal["onnx", "torch"] = Field(
+        "onnx", description="query encoder: ONNX Runtime (same vectors, faster) or sentence-transformers"
+    )
 
     max_words: int = Field(200, ge=10)
     min_words: int = Field(40, ge=0)
@@ -66,6 +69,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     build_if_stale: bool = True
+    search_threads: int = Field(8, ge=1, description="searches run at once; more requests wait")
+    log_queries: bool = Field(False, description="log questions in full, not as hash and length")
 
     @property
     def model_path(self) -> str:
