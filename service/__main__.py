@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=settings.port, help=f"default {settings.port}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    # access_log off: uvicorn's would write every question; service/access_log.py does not.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False)
 
 
 if __name__ == "__main__":

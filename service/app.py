@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from threadpoolctl import threadpool_limits
 
 from indexer.search import SearchEngine, SearchResult
 from indexer.settings import Settings, get_settings
+from service.access_log import AccessLog
 from service.errors import error_response, install_error_handlers
 from service.legal import router as legal_router
 from service.schemas import ErrorResponse, Health, Result, Scores, SearchRequest, SearchResponse
@@ -44,6 +47,12 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One BLAS/OpenMP thread per request: concurrent requests already fill both cores,
+        # and pools shared by many request threads thrash (the query encoder keeps its own).
+        threadpool_limits(1)
+        # Searches run off the event loop, a few at a time: enough to batch query
+        # embeddings, few enough that threads do not fight over the GIL and two cores.
+        app.state.searches = CapacityLimiter(settings.search_threads)
         app.state.engine = engine or load_engine(settings)
         yield
 
@@ -55,18 +64,19 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(AccessLog, log_queries=settings.log_queries)
     app.include_router(legal_router)
     install_web(app)
 
     @app.get("/search", response_model=SearchResponse, responses=_ERRORS)
-    def search_get(request: Request, params: Annotated[SearchRequest, Query()]) -> SearchResponse:
+    async def search_get(request: Request, params: Annotated[SearchRequest, Query()]) -> Response:
         """Search with query parameters: `/search?q=...&k=10&mode=hybrid`."""
-        return _search(request, params)
+        return await _search(request, params)
 
     @app.post("/search", response_model=SearchResponse, responses=_ERRORS)
-    def search_post(request: Request, body: SearchRequest) -> SearchResponse:
+    async def search_post(request: Request, body: SearchRequest) -> Response:
         """Search with a JSON body: `{"q": "...", "k": 10, "mode": "hybrid"}`."""
-        return _search(request, body)
+        return await _search(request, body)
 
     @app.head("/healthz", include_in_schema=False, response_model=None)
     @app.get("/healthz", response_model=Health, responses=_ERRORS)
@@ -87,11 +97,18 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     return app
 
 
-def _search(request: Request, params: SearchRequest) -> SearchResponse:
+async def _search(request: Request, params: SearchRequest) -> Response:
     engine: SearchEngine | None = getattr(request.app.state, "engine", None)
     if engine is None:
         raise StarletteHTTPException(503, "the index is not loaded yet")
-    return to_response(engine.search(params.q, params.k, params.mode))
+    body = await to_thread.run_sync(_answer, engine, params, limiter=request.app.state.searches)
+    return Response(body, media_type="application/json")
+
+
+def _answer(engine: SearchEngine, params: SearchRequest) -> str:
+    # Serialized here, once, by pydantic-core: FastAPI would validate and encode the
+    # model again (the response model still documents the shape).
+    return to_response(engine.search(params.q, params.k, params.mode)).model_dump_json()
 
 
 def to_response(result: SearchResult) -> SearchResponse:
