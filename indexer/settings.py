@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     build_if_stale: bool = True
     search_threads: int = Field(8, ge=1, description="searches run at once; more requests wait")
+    search_queue: int = Field(64, ge=0, description="searches waiting at most; more get 503")
+    search_timeout: float = Field(10.0, gt=0, description="seconds a search may wait and run")
     log_queries: bool = Field(False, description="log questions in full, not as hash and length")
 
     @property

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,13 +17,14 @@ from indexer.settings import Settings, get_settings
 from service.access_log import AccessLog
 from service.errors import error_response, install_error_handlers
 from service.legal import router as legal_router
+from service.limits import SearchSlots
 from service.schemas import ErrorResponse, Health, Result, Scores, SearchRequest, SearchResponse
 from service.web import install_web
 
 log = logging.getLogger(__name__)
 _ERRORS: dict[int | str, dict[str, object]] = {
     422: {"model": ErrorResponse, "description": "invalid request"},
-    503: {"model": ErrorResponse, "description": "index not loaded"},
+    503: {"model": ErrorResponse, "description": "index not loaded, or too busy: see Retry-After"},
 }
 
 
@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         threadpool_limits(1)
         # Searches run off the event loop, a few at a time: enough to batch query
         # embeddings, few enough that threads do not fight over the GIL and two cores.
-        app.state.searches = CapacityLimiter(settings.search_threads)
+        app.state.searches = SearchSlots(
+            settings.search_threads, settings.search_queue, settings.search_timeout
+        )
         app.state.engine = engine or load_engine(settings)
         yield
 
@@ -101,7 +103,7 @@ async def _search(request: Request, params: SearchRequest) -> Response:
     engine: SearchEngine | None = getattr(request.app.state, "engine", None)
     if engine is None:
         raise StarletteHTTPException(503, "the index is not loaded yet")
-    body = await to_thread.run_sync(_answer, engine, params, limiter=request.app.state.searches)
+    body = await request.app.state.searches.run(_answer, engine, params)
     return Response(body, media_type="application/json")
 
 
