@@ -75,7 +75,7 @@ def test_swap_replaces_without_leftovers(tmp_path: Path) -> None:
 def test_any_sentence_transformers_model_path_works(tmp_path: Path, model_path: str) -> None:
     """RAPOR_MODEL accepts another model folder: here a tiny random BERT on e5's tokenizer."""
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Pooling, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
     from transformers import BertConfig, BertModel
 
     from indexer.embedding import Embedder
