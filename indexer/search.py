@@ -98,7 +98,10 @@ class SearchEngine:
         """The ``k`` best passages for ``query``; ties break on passage id."""
         clock = _Clock()
         depth = min(len(self), max(k, self.settings.candidates))
-        terms = self.analyzer.terms(query) if mode != "dense" else []
+        terms = self.analyzer.terms(query)
+        if not terms:  # only stop words or punctuation: nothing to look for, in any arm
+            clock.lap("analysis")
+            return SearchResult(query, mode, k, round(clock.total(), 3), (), clock.laps)
         ref = parse_ref(query) if mode == "hybrid" else None
         clock.lap("analysis")
         lex_all = self.lexical.scores(terms) if mode != "dense" else None

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     search_threads: int = Field(8, ge=1, description="searches run at once; more requests wait")
     search_queue: int = Field(64, ge=0, description="searches waiting at most; more get 503")
     search_timeout: float = Field(10.0, gt=0, description="seconds a search may wait and run")
+    max_body_bytes: int = Field(65536, ge=1024, description="larger request bodies get 413")
     log_queries: bool = Field(False, description="log questions in full, not as hash and length")
 
     @property

@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 from indexer.search import SearchEngine, SearchResult
 from indexer.settings import Settings, get_settings
 from service.access_log import AccessLog
+from service.body_limit import BodyLimit
 from service.errors import error_response, install_error_handlers
 from service.legal import router as legal_router
 from service.limits import SearchSlots
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog, log_queries=settings.log_queries)
     app.include_router(legal_router)
     install_web(app)

@@ -11,10 +11,19 @@ MAX_QUERY_CHARS = 500
 
 
 def _meaningful(q: str) -> str:
-    """Drop control and format characters; a query must keep a letter or a digit."""
-    kept = "".join(ch for ch in q if unicodedata.category(ch) not in ("Cc", "Cf") or ch.isspace())
-    if not any(ch.isalnum() for ch in kept):
-        raise ValueError("must contain at least one letter or digit")
+    """Refuse control characters and text that was not UTF-8; drop invisible format
+    characters (zero-width spaces, byte-order marks, pasted with text); collapse spaces.
+
+    Punctuation or stop words alone are a valid question with no answer: the search, not
+    the validation, returns nothing for them.
+    """
+    if "\ufffd" in q:  # what undecodable bytes in a query string become
+        raise ValueError("is not valid UTF-8: send the question encoded as UTF-8")
+    if any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in q):
+        raise ValueError("must not contain control characters (such as NUL)")
+    kept = "".join(ch for ch in q if unicodedata.category(ch) != "Cf")
+    if not kept.strip():
+        raise ValueError("must contain a visible character")
     return " ".join(kept.split())
 
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from indexer.search import Hit, SearchEngine
 from service import snippets
+from service.access_log import describe_query
 from service.schemas import MAX_QUERY_CHARS, SearchRequest
 
 log = logging.getLogger(__name__)
@@ -114,14 +115,16 @@ def _titles(engine: SearchEngine | None) -> dict[str, str]:
 def _invalid(exc: ValidationError) -> str:
     if any(e["type"] == "string_too_long" for e in exc.errors()):
         return f"Soru en fazla {MAX_QUERY_CHARS} karakter olabilir; lütfen kısaltın."
-    return "Lütfen harf ya da rakam içeren bir soru yazın."
+    if any("control" in str(e.get("msg", "")) or "UTF-8" in str(e.get("msg", "")) for e in exc.errors()):
+        return "Soruda okunamayan karakterler var; lütfen yeniden yazın."
+    return "Lütfen bir soru yazın."
 
 
 @router.get("/", response_class=HTMLResponse)
 def page(request: Request, q: str = "") -> HTMLResponse:
     """The search page; with ``q``, its results. Sync, so FastAPI runs it in a threadpool.
 
-    An empty ``q`` is the first visit (200); an unusable one (only punctuation, over 500
+    An empty ``q`` is the first visit (200); an unusable one (over 500 characters, control
     characters) re-shows the form with a message (422); no index 503; a failed search 500.
     """
     engine: SearchEngine | None = getattr(request.app.state, "engine", None)
@@ -165,7 +168,7 @@ def _search(engine: SearchEngine | None, q: str, titles: dict[str, str], context
         hits = result.hits if any(h.bm25 for h in result.hits) else ()
         context["results"] = [view(h, terms, engine, titles) for h in hits]
     except Exception:
-        log.exception("search page failed for %r", params.q)
+        log.exception("search page failed for %s", describe_query(params.q, full=False))
         context["message"] = (
             "Bir sorun oluştu",
             "Arama sırasında beklenmeyen bir hata oldu. Lütfen biraz sonra yeniden deneyin.",

@@ -84,7 +84,7 @@ def test_query_is_escaped(mini_client: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("q", "message"), [("???", "harf ya da rakam"), ("a" * 501, "en fazla 500 karakter")]
+    ("q", "message"), [("a" * 501, "en fazla 500 karakter"), ("kira\x00", "okunamayan karakter")]
 )
 def test_unusable_query_gets_a_message(mini_client: Any, q: str, message: str) -> None:
     html = _page(mini_client, q, status=422)
@@ -174,3 +174,8 @@ def test_duty_badge_and_its_basis_on_a_line_of_its_own(mini_engine: SearchEngine
     )
     assert v.badge == "Görev ve dayanağı" and v.full_text is None
     assert str(v.text).endswith("<mark>Meclis</mark> gündemini belirlemek.\nDayanak: 5393 s.K.m.21")
+
+
+def test_punctuation_alone_finds_nothing_politely(mini_client: Any) -> None:
+    html = _page(mini_client, "???")
+    assert "Sonuç bulunamadı" in html and 'class="result"' not in html
