@@ -58,7 +58,8 @@ def synthetic_index(source: Path, target: Path, copies: int, seed: int = 0) -> i
     cited = {k: [i + c * n for c in range(copies) for i in v] for k, v in citations.items()}
     store.write_json(target / store.CITATIONS, cited)
     shutil.copy(source / store.VOCABULARY, target / store.VOCABULARY)
-    manifest = store.read_json(source / store.MANIFEST) | {"passages": len(copied)}
+    manifest = store.read_json(source / store.MANIFEST)
+    manifest |= {"passages": len(copied), "checksums": store.checksums(target)}
     store.write_json(target / store.MANIFEST, manifest)
     return len(copied)
 

@@ -117,6 +117,7 @@ def _build(settings: Settings, show_progress: bool) -> dict[str, Any]:
     store.write_json(staging / store.VOCABULARY, build_vocabulary(p.text for p in passages))
     lap("artifacts")
     manifest = expected_manifest(settings, docs, embedder.model_id) | {
+        "checksums": store.checksums(staging),
         "passages": len(passages),
         "embedded": embedded,
         "sentence_units": len(units),

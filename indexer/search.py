@@ -55,6 +55,7 @@ class SearchEngine:
         manifest = store.read_manifest(folder)
         if manifest is None:
             raise store.IndexMissing(f"index not built at {folder}: run `python -m indexer build`")
+        store.verify(folder, manifest)
         self.settings = settings
         self.manifest: dict[str, Any] = manifest
         self.analyzer: Analyzer = settings.analyzer()
@@ -75,9 +76,12 @@ class SearchEngine:
         self.embedder = embedder or Embedder(
             resolve_model(settings), threads=settings.torch_threads, backend=settings.query_backend
         )
-        if (
-            self.embedder.dim != self.dense_index.d
-        ):  # also loads the query encoder now, not at the first query
+        if manifest.get("model_id") != self.embedder.model_id:
+            raise store.IndexMissing(
+                f"index at {folder} was built with {manifest.get('model_id')}, the model is "
+                f"{self.embedder.model_id}: rebuild it with `python -m indexer build`"
+            )
+        if self.embedder.dim != self.dense_index.d:
             raise store.IndexMissing(
                 f"index at {folder} has {self.dense_index.d}-dimensional vectors, the model gives "
                 f"{self.embedder.dim}: rebuild it with `python -m indexer build`"

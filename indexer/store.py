@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -17,11 +18,40 @@ from indexer.chunking import Passage
 
 MANIFEST, PASSAGES, TERMS, DENSE = "manifest.json", "passages.jsonl", "terms.json", "dense.faiss"
 VOCABULARY, SENTENCES, CITATIONS = "vocabulary.json", "sentences.npz", "citations.json"
-FORMAT_VERSION = 4
+ARTIFACTS = (PASSAGES, TERMS, DENSE, VOCABULARY, SENTENCES, CITATIONS)
+FORMAT_VERSION = 5
 
 
 class IndexMissing(RuntimeError):
     """No usable index at the configured path."""
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of each artifact in ``folder``, recorded in the manifest at build."""
+    return {name: _sha256(folder / name) for name in ARTIFACTS}
+
+
+def verify(folder: Path, manifest: dict[str, Any]) -> None:
+    """Raise IndexMissing, saying what to do, if an artifact is missing or differs from
+    what the build wrote (truncated, replaced, from another build)."""
+    recorded: dict[str, str] = manifest.get("checksums", {})
+    bad = [
+        f"{name} {'missing' if not (folder / name).exists() else 'changed since the build'}"
+        for name in ARTIFACTS
+        if not (folder / name).exists() or recorded.get(name) != _sha256(folder / name)
+    ]
+    if bad:
+        raise IndexMissing(
+            f"index at {folder} is damaged ({'; '.join(bad)}): rebuild it with `python -m indexer build`"
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_passages(folder: Path, passages: list[Passage]) -> None:
