@@ -28,7 +28,8 @@ class SearchSlots:
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """``fn(*args)`` on a worker thread, or a 503 when the service is full or too slow."""
-        if self.limiter.statistics().tasks_waiting >= self.waiting:
+        full = self.limiter.available_tokens == 0
+        if full and self.limiter.statistics().tasks_waiting >= self.waiting:
             raise HTTPException(503, "too many searches at once: retry in a second", {"Retry-After": "1"})
         with anyio.move_on_after(self.timeout):
             return await to_thread.run_sync(fn, *args, limiter=self.limiter, abandon_on_cancel=True)

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
 from indexer.search import Hit, SearchEngine
 from service import snippets
@@ -121,8 +122,9 @@ def _invalid(exc: ValidationError) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def page(request: Request, q: str = "") -> HTMLResponse:
-    """The search page; with ``q``, its results. Sync, so FastAPI runs it in a threadpool.
+async def page(request: Request, q: str = "") -> HTMLResponse:
+    """The search page; with ``q``, its results, searched on a worker thread within the
+    service's search limits (a full service answers 503 with a message).
 
     An empty ``q`` is the first visit (200); an unusable one (over 500 characters, control
     characters) re-shows the form with a message (422); no index 503; a failed search 500.
@@ -138,10 +140,17 @@ def page(request: Request, q: str = "") -> HTMLResponse:
         "searched": False,
         "max_chars": MAX_QUERY_CHARS,
     }
-    status = 200
+    status, headers = 200, {}
     if context["q"]:
-        status = _search(engine, q, titles, context)
-    response = templates.TemplateResponse(request, "page.html", context, status_code=status)
+        try:
+            status = await request.app.state.searches.run(_search, engine, q, titles, context)
+        except HTTPException as busy:
+            context["message"] = (
+                "Arama şu anda çok yoğun",
+                "Çok sayıda arama aynı anda yapılıyor. Lütfen birkaç saniye sonra yeniden deneyin.",
+            )
+            status, headers = busy.status_code, dict(busy.headers or {})
+    response = templates.TemplateResponse(request, "page.html", context, status_code=status, headers=headers)
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

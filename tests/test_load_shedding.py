@@ -50,3 +50,21 @@ def test_the_real_server_sheds_a_flood_without_errors(server: str) -> None:
             pool.map(lambda q: http.get(f"{server}/search", params={"q": q}).status_code, queries)
         )
     assert statuses == [200] * len(queries)
+
+
+def test_the_search_page_says_when_the_service_is_too_busy(
+    mini_settings: Settings, mini_engine: SearchEngine
+) -> None:
+    settings = mini_settings.model_copy(update={"search_timeout": 1e-6})
+    with TestClient(create_app(settings, mini_engine)) as client:
+        busy = client.get("/", params={"q": "kütüphane saatleri"})
+        first_visit = client.get("/")
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+    assert "Arama şu anda çok yoğun" in busy.text and 'class="result"' not in busy.text
+    assert first_visit.status_code == 200
+
+
+def test_no_queue_still_runs_one_search_at_a_time(mini_settings: Settings, mini_engine: SearchEngine) -> None:
+    settings = mini_settings.model_copy(update={"search_threads": 1, "search_queue": 0})
+    with TestClient(create_app(settings, mini_engine)) as client:
+        assert client.get("/search", params={"q": "kreş"}).status_code == 200
