@@ -148,7 +148,7 @@ def _embed(
     bar = tqdm(total=len(todo), desc=f"embedding {what}", unit=what[:-1], disable=not show_progress)
     for start in range(0, len(todo), _SAVE_EVERY):
         batch = todo[start : start + _SAVE_EVERY]
-        vecs = embedder.passages([texts[i] for i in batch], settings.embed_batch_size, bar.update)
+        vecs = embedder.passages([texts[i] for i in batch], settings.embed_batch_size, bar.update, len(todo))
         for i, vec in zip(batch, vecs, strict=True):
             cache.vectors[keys[i]] = vec
         cache.save()

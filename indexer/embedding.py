@@ -79,12 +79,18 @@ class Embedder:
         return name if name in (self.model.prompts or {}) else None
 
     def passages(
-        self, texts: Sequence[str], batch_size: int = 8, progress: Callable[[int], None] | None = None
+        self,
+        texts: Sequence[str],
+        batch_size: int = 8,
+        progress: Callable[[int], None] | None = None,
+        job: int | None = None,
     ) -> np.ndarray:
-        """L2-normalized passage vectors, float32, one row per text."""
-        # A few texts (a rebuild after an edit) go through ONNX, which loads in 2 s where
-        # sentence-transformers takes 6; many go through torch, faster on long texts.
-        small = self.backend == "onnx" and len(texts) <= _ONNX_UP_TO
+        """L2-normalized passage vectors, float32, one row per text; ``job`` is the size of
+        the whole job when this call embeds one chunk of it."""
+        # A small job (a rebuild after an edit) goes through ONNX, which loads in 2 s where
+        # sentence-transformers takes 6; a big one through torch, faster on long texts.
+        # Decided on the whole job, so a big job's last chunk does not load ONNX as well.
+        small = self.backend == "onnx" and (job or len(texts)) <= _ONNX_UP_TO
         prompt = self.prompts.get("passage", "")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
