@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     search_timeout: float = Field(10.0, gt=0, description="seconds a search may wait and run")
     max_body_bytes: int = Field(65536, ge=1024, description="larger request bodies get 413")
     log_queries: bool = Field(False, description="log questions in full, not as hash and length")
+    reload_interval: float = Field(
+        2.0, ge=0.0, description="seconds between checks for a rebuilt index to swap in; 0 = never"
+    )
 
     @property
     def model_path(self) -> str:

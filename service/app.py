@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +21,7 @@ from service.body_limit import BodyLimit
 from service.errors import error_response, install_error_handlers
 from service.legal import router as legal_router
 from service.limits import SearchSlots
+from service.reload import IndexWatcher
 from service.schemas import ErrorResponse, Health, Result, Scores, SearchRequest, SearchResponse
 from service.web import install_web
 
@@ -57,7 +60,15 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             settings.search_threads, settings.search_queue, settings.search_timeout
         )
         app.state.engine = engine or load_engine(settings)
+        # A rebuilt index is swapped in while the service answers (service/reload.py).
+        watcher = None
+        if settings.reload_interval > 0:
+            watcher = asyncio.create_task(IndexWatcher(app.state, settings).watch())
         yield
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
     app = FastAPI(
         title="Faaliyet raporu arama",

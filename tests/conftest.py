@@ -6,21 +6,15 @@ cached under ``var/cache`` so a second run embeds nothing.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from indexer.build import build, resolve_model
 from indexer.embedding import Embedder
 from indexer.search import SearchEngine
 from indexer.settings import ROOT, Settings
-from tests.support import FIXTURES, REPORT, make_settings
+from tests.support import FIXTURES, REPORT, make_settings, running_service
 
 
 @pytest.fixture(scope="session")
@@ -72,43 +66,15 @@ def mini_client(mini_settings: Settings, mini_engine: SearchEngine) -> Iterator[
         yield client
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(mini_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("server") / "service.log").open("w+b")  # a pipe could fill up
-    env = os.environ | {
+    env = {
         "RAPOR_CORPUS_DIR": str(mini_settings.corpus_dir),
         "RAPOR_INDEX_DIR": str(mini_settings.index_dir),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("server") / "service.log"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"service exited early:\n{log.read().decode()}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("service did not answer /healthz within 120 s")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+        with running_service(env, log) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
