@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from indexer.analysis import Analyzer, Stemmer
 from indexer.chunking import ChunkConfig
@@ -74,9 +74,18 @@ class Settings(BaseSettings):
     search_timeout: float = Field(10.0, gt=0, description="seconds a search may wait and run")
     max_body_bytes: int = Field(65536, ge=1024, description="larger request bodies get 413")
     log_queries: bool = Field(False, description="log questions in full, not as hash and length")
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="origins whose pages may call the API from a browser (comma-separated); none = CORS off",
+    )
     reload_interval: float = Field(
         2.0, ge=0.0, description="seconds between checks for a rebuilt index to swap in; 0 = never"
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return tuple(o.strip() for o in value.split(",") if o.strip()) if isinstance(value, str) else value
 
     @property
     def model_path(self) -> str:

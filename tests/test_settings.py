@@ -33,3 +33,11 @@ def test_bad_values_stop_with_the_variable_named(
     monkeypatch.setenv(name, value)
     with pytest.raises(SystemExit, match=f"invalid setting: {name}"):
         get_settings()
+
+
+def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch, fresh: None) -> None:
+    monkeypatch.delenv("RAPOR_CORS_ORIGINS", raising=False)
+    assert get_settings().cors_origins == ()
+    get_settings.cache_clear()
+    monkeypatch.setenv("RAPOR_CORS_ORIGINS", "https://a.example, https://b.example")
+    assert get_settings().cors_origins == ("https://a.example", "https://b.example")
