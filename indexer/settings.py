@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(100, ge=1, description="hits taken from each arm before fusion")
 
+    backend: Literal["embedded", "postgres"] = Field(
+        "embedded", description="where searches run: in process (BM25 + FAISS) or PostgreSQL + pgvector"
+    )
+    pg_dsn: str = Field("", description="PostgreSQL primary (libpq DSN): index builds write here")
+    pg_replicas: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="read replicas' DSNs, comma-separated; none = read from the primary"
+    )
+    pg_ef_search: int = Field(100, ge=1, le=1000, description="pgvector HNSW search breadth")
+
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     build_if_stale: bool = True
@@ -82,7 +91,7 @@ class Settings(BaseSettings):
         2.0, ge=0.0, description="seconds between checks for a rebuilt index to swap in; 0 = never"
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "pg_replicas", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return tuple(o.strip() for o in value.split(",") if o.strip()) if isinstance(value, str) else value
