@@ -96,7 +96,11 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         """Search with query parameters: `/search?q=...&k=10&mode=hybrid`."""
         return await _search(request, params)
 
-    @app.post("/search", response_model=SearchResponse, responses=_ERRORS)
+    @app.post(
+        "/search",
+        response_model=SearchResponse,
+        responses={**_ERRORS, 413: {"model": ErrorResponse, "description": "request body too large"}},
+    )
     async def search_post(request: Request, body: SearchRequest) -> Response:
         """Search with a JSON body: `{"q": "...", "k": 10, "mode": "hybrid"}`."""
         return await _search(request, body)

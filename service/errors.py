@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from service.schemas import ErrorBody, ErrorDetail, ErrorResponse
 
@@ -45,11 +46,29 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_request", summary or "invalid request", details)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+def _allowed(request: Request) -> str:
+    """Every method some route of this path answers: Starlette's 405 names only the first
+    route's (``GET /search`` and ``POST /search`` are two routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's word for a body it cannot decode (not UTF-8, UTF-16 or UTF-32): a request
+        # this API cannot read is invalid (422), as a query string that is not UTF-8 is.
+        detail = ErrorDetail(message="send a JSON object in UTF-8 with Content-Type: application/json")
+        return error_response(422, "invalid_request", "request: the body is not JSON text", [detail])
     code = _CODES.get(exc.status_code, "error")
-    headers = dict(exc.headers) if exc.headers else None
-    return error_response(exc.status_code, code, str(exc.detail), headers=headers)
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed(request) or headers.get("Allow", "")
+    return error_response(exc.status_code, code, str(exc.detail), headers=headers or None)
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from typing import Annotated, Literal
 
@@ -27,11 +28,58 @@ def _meaningful(q: str) -> str:
     return " ".join(kept.split())
 
 
+def _char_class(codes: list[int]) -> str:
+    """A regex character class body for these code points, valid in Python and ECMA-262
+    (with the ``u`` flag) alike: ``\\uXXXX`` escapes, astral characters as themselves."""
+    runs: list[tuple[int, int]] = []
+    for c in codes:
+        if runs and runs[-1][1] == c - 1:
+            runs[-1] = (runs[-1][0], c)
+        else:
+            runs.append((c, c))
+
+    def char(c: int) -> str:
+        return f"\\u{c:04x}" if c <= 0xFFFF else chr(c)
+
+    return "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in runs)
+
+
+def _query_pattern() -> str:
+    """What ``_meaningful`` accepts, as a JSON Schema pattern for the OpenAPI document: no
+    refused character (a control character that is not a space, U+FFFD), and at least one
+    character that is neither a space nor an invisible format character.
+
+    >>> import re
+    >>> ok = re.compile(_query_pattern())
+    >>> [bool(ok.search(q)) for q in ("kreşler nerede?", "???", " \\u200b ", "a\\x00b", "\\ufffd")]
+    [True, True, False, False, False]
+    """
+    refused, invisible = [], []
+    for c in range(sys.maxunicode + 1):
+        ch = chr(c)
+        category = unicodedata.category(ch)
+        if (category == "Cc" and not ch.isspace()) or ch == "\ufffd":
+            refused.append(c)
+        elif ch.isspace() or category == "Cf":
+            invisible.append(c)
+    allowed = f"[^{_char_class(refused)}]"
+    visible = f"[^{_char_class(sorted(refused + invisible))}]"
+    return f"^{allowed}*{visible}{allowed}*$"
+
+
+QUERY_PATTERN = _query_pattern()
+
 Query = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS),
     AfterValidator(_meaningful),
-    Field(description="the question, 1-500 characters after trimming", examples=["kreşler nerede?"]),
+    Field(
+        description="the question, 1-500 characters after trimming; no control characters, "
+        "at least one visible character",
+        examples=["kreşler nerede?"],
+        # Documents what _meaningful checks (its messages are clearer than a pattern's).
+        json_schema_extra={"pattern": QUERY_PATTERN},
+    ),
 ]
 
 
