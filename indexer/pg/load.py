@@ -1,0 +1,252 @@
+"""Load a built index folder into PostgreSQL as a new index version.
+
+The folder's artifacts (``store.read_*``) are copied into standalone tables with COPY,
+indexed (B-trees, the inverted index, HNSW) and analyzed; then one transaction attaches
+them as the version's partitions, marks the version ready and switches the current
+version to it. Readers see the old version or the new one, never part of one. Versions
+before the previous one are dropped after the switch (the previous one stays, so a search
+that started on it can finish).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import struct
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from indexer import store
+from indexer.chunking import Passage
+from indexer.pg import schema
+from indexer.settings import Settings
+
+log = logging.getLogger(__name__)
+_LOAD_LOCK = 0x52A9_0010  # advisory lock key: one load at a time
+_PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+
+
+class LoadError(RuntimeError):
+    """The index folder cannot be loaded (missing, damaged, other vector size)."""
+
+
+def load_index(settings: Settings, dsn: str, *, keep: int = 1) -> int:
+    """Copy the index at ``settings.index_dir`` into the database at ``dsn`` (a primary)
+    as a new version, make it the current one, and drop all but ``keep`` older versions.
+    Returns the new version's number."""
+    folder = settings.index_dir
+    manifest = store.read_manifest(folder)
+    if manifest is None:
+        raise LoadError(f"no index at {folder}: run `python -m indexer build`")
+    store.verify(folder, manifest)
+    if manifest.get("dim", schema.DIM) != schema.DIM:
+        raise LoadError(
+            f"index at {folder} has {manifest['dim']}-dimensional vectors, the schema {schema.DIM}"
+        )
+    started = time.perf_counter()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        schema.migrate(conn)
+        conn.execute("SELECT pg_advisory_lock(%s)", (_LOAD_LOCK,))
+        try:
+            version = _load(conn, folder, manifest)
+            dropped = drop_old_versions(conn, keep)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOAD_LOCK,))
+    log.info(
+        "loaded %s as version %d in %.1f s (dropped %s)",
+        folder, version, time.perf_counter() - started, dropped or "none",
+    )  # fmt: skip
+    return version
+
+
+def _load(conn: psycopg.Connection[Any], folder: Path, manifest: dict[str, Any]) -> int:
+    passages = store.read_passages(folder)
+    terms: list[list[str]] = store.read_json(folder / store.TERMS)
+    dense = store.read_dense(folder)
+    vectors = np.asarray(dense.reconstruct_n(0, dense.ntotal), dtype=np.float32)
+    sentence_vectors, starts = store.read_sentences(folder)
+    citations: dict[str, list[int]] = store.read_json(folder / store.CITATIONS)
+    lengths = [len(t) or 1 for t in terms]  # rank-bm25 indexes an empty passage as one token
+    row = conn.execute(
+        "INSERT INTO index_versions (manifest, passages, avgdl) VALUES (%s, %s, %s) RETURNING version",
+        (json.dumps(manifest, ensure_ascii=False), len(passages), sum(lengths) / len(lengths)),
+    ).fetchone()
+    assert row is not None
+    version = int(row[0])
+    try:
+        with conn.transaction():
+            schema.create_version_tables(conn, version)
+            _copy_passages(conn, version, passages, terms)
+            _copy_terms(conn, version, terms)
+            doc_ids = [p.doc_id for p in passages]
+            _copy_vectors(conn, version, "passage_vectors", _passage_vector_rows(vectors, doc_ids))
+            owner = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(sentence_vectors))))
+            _copy_vectors(conn, version, "sentence_vectors", _sentence_rows(sentence_vectors, owner, doc_ids))
+            _copy_citations(conn, version, citations)
+            schema.index_version_tables(conn, version)
+        for table in schema.VERSION_TABLES:
+            conn.execute(sql.SQL("ANALYZE {p}").format(p=schema.partition(table, version)))
+        _switch(conn, version, manifest, passages)
+    except BaseException:
+        with conn.transaction():
+            conn.execute("DELETE FROM index_versions WHERE version = %s AND state = 'loading'", (version,))
+        schema.drop_version_tables(conn, version)
+        raise
+    return version
+
+
+def _switch(
+    conn: psycopg.Connection[Any], version: int, manifest: dict[str, Any], passages: list[Passage]
+) -> None:
+    """One transaction: attach the partitions, record the documents, move the pointer."""
+    corpus: dict[str, dict[str, Any]] = manifest.get("corpus", {})
+    counts = Counter(p.doc_id for p in passages)
+    with conn.transaction():
+        schema.attach_version_tables(conn, version)
+        for doc_id, count in sorted(counts.items()):
+            meta = corpus.get(doc_id, {})
+            conn.execute(
+                "INSERT INTO documents (doc_id, title, year, sha256) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (doc_id) DO UPDATE SET title = excluded.title, year = excluded.year,"
+                " sha256 = excluded.sha256",
+                (doc_id, meta.get("title", ""), meta.get("year"), meta.get("sha256", "")),
+            )
+            conn.execute(
+                "INSERT INTO version_documents (version, doc_id, passages) VALUES (%s, %s, %s)",
+                (version, doc_id, count),
+            )
+        conn.execute(
+            "UPDATE index_versions SET state = 'ready', ready_at = now() WHERE version = %s", (version,)
+        )
+        conn.execute(
+            "INSERT INTO current_version (version) VALUES (%s)"
+            " ON CONFLICT (singleton) DO UPDATE SET version = excluded.version",
+            (version,),
+        )
+
+
+def drop_old_versions(conn: psycopg.Connection[Any], keep: int = 1) -> list[int]:
+    """Drop the ready versions older than the current one and the ``keep`` before it."""
+    rows = conn.execute(
+        "SELECT version FROM index_versions WHERE state = 'ready'"
+        " AND version < (SELECT version FROM current_version) ORDER BY version DESC OFFSET %s",
+        (keep,),
+    ).fetchall()
+    old = [int(r[0]) for r in rows]
+    for version in old:
+        schema.drop_version_tables(conn, version)
+        conn.execute("DELETE FROM index_versions WHERE version = %s", (version,))
+    return old
+
+
+def _copy_passages(
+    conn: psycopg.Connection[Any], version: int, passages: list[Passage], terms: list[list[str]]
+) -> None:
+    columns = (
+        "version, ordinal, id, doc_id, text, path, page_start, page_end, page_estimate,"
+        " line_start, line_end, kind, terms, length"
+    )
+    statement = sql.SQL("COPY {p} (" + columns + ") FROM STDIN").format(
+        p=schema.partition("passages", version)
+    )
+    with conn.cursor().copy(statement) as copy:
+        for ordinal, (p, passage_terms) in enumerate(zip(passages, terms, strict=True)):
+            copy.write_row(
+                (version, ordinal, p.id, p.doc_id, p.text, list(p.path), p.page_start, p.page_end,
+                 p.page_estimate, p.line_start, p.line_end, p.kind, passage_terms, len(passage_terms) or 1)
+            )  # fmt: skip
+
+
+def _copy_terms(conn: psycopg.Connection[Any], version: int, terms: list[list[str]]) -> None:
+    df: Counter[str] = Counter()
+    statement = sql.SQL("COPY {p} (version, term, ordinal, tf) FROM STDIN").format(
+        p=schema.partition("postings", version)
+    )
+    with conn.cursor().copy(statement) as copy:
+        for ordinal, passage_terms in enumerate(terms):
+            tfs = Counter(passage_terms)
+            df.update(tfs.keys())
+            for term, tf in tfs.items():
+                copy.write_row((version, term, ordinal, tf))
+    statement = sql.SQL("COPY {p} (version, term, df) FROM STDIN").format(
+        p=schema.partition("term_stats", version)
+    )
+    with conn.cursor().copy(statement) as copy:
+        for term, n in df.items():
+            copy.write_row((version, term, n))
+
+
+def _copy_citations(conn: psycopg.Connection[Any], version: int, citations: dict[str, list[int]]) -> None:
+    statement = sql.SQL("COPY {p} (version, key, ordinal) FROM STDIN").format(
+        p=schema.partition("citations", version)
+    )
+    with conn.cursor().copy(statement) as copy:
+        for key, ordinals in citations.items():
+            for ordinal in ordinals:
+                copy.write_row((version, key, ordinal))
+
+
+def _passage_vector_rows(vectors: np.ndarray, doc_ids: list[str]) -> Iterator[tuple[object, ...]]:
+    for ordinal, (vector, doc_id) in enumerate(zip(vectors, doc_ids, strict=True)):
+        yield (ordinal, doc_id, vector)
+
+
+def _sentence_rows(
+    vectors: np.ndarray, owner: np.ndarray, doc_ids: list[str]
+) -> Iterator[tuple[object, ...]]:
+    for sentence, (vector, ordinal) in enumerate(zip(vectors, owner.tolist(), strict=True)):
+        yield (sentence, ordinal, doc_ids[ordinal], vector)
+
+
+def _copy_vectors(
+    conn: psycopg.Connection[Any], version: int, table: str, rows: Iterable[tuple[object, ...]]
+) -> None:
+    """COPY in binary: vectors go as pgvector's binary form (no float formatting)."""
+    columns = "version, ordinal, doc_id, embedding"
+    if table == "sentence_vectors":
+        columns = "version, sentence, ordinal, doc_id, embedding"
+    statement = sql.SQL("COPY {p} (" + columns + ") FROM STDIN (FORMAT BINARY)").format(
+        p=schema.partition(table, version)
+    )
+    with conn.cursor().copy(statement) as copy:
+        copy.write(_PGCOPY_HEADER)
+        buffer: list[bytes] = []
+        for row in rows:
+            buffer.append(_binary_row((version, *row)))
+            if len(buffer) >= 1024:
+                copy.write(b"".join(buffer))
+                buffer.clear()
+        copy.write(b"".join(buffer) + struct.pack("!h", -1))
+
+
+def _binary_row(values: tuple[object, ...]) -> bytes:
+    """One row in COPY's binary format: bigint version, integers, text, then a vector."""
+    out = [struct.pack("!hiq", len(values), 8, values[0])]
+    for value in values[1:]:
+        if isinstance(value, int):
+            out.append(struct.pack("!ii", 4, value))
+        elif isinstance(value, str):
+            data = value.encode("utf-8")
+            out.append(struct.pack("!i", len(data)) + data)
+        else:
+            vector = np.asarray(value, dtype=">f4")
+            out.append(struct.pack("!ihh", 4 + 4 * len(vector), len(vector), 0) + vector.tobytes())
+    return b"".join(out)
+
+
+def loaded_checksums(dsn: str) -> dict[str, str] | None:
+    """The artifact checksums of the database's current version (None: none loaded)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if schema.schema_version(conn) == 0:
+            return None
+        row = conn.execute(
+            "SELECT v.manifest -> 'checksums' FROM current_version c JOIN index_versions v USING (version)"
+        ).fetchone()
+    return row[0] if row else None
