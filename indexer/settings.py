@@ -67,7 +67,9 @@ class Settings(BaseSettings):
     candidates: int = Field(100, ge=1, description="hits taken from each arm before fusion")
 
     backend: Literal["embedded", "postgres"] = Field(
-        "embedded", description="where searches run: in process (BM25 + FAISS) or PostgreSQL + pgvector"
+        "embedded",
+        description="embedded (BM25 + FAISS in process, what the service searches) or postgres "
+        "(`python -m indexer build` also loads PostgreSQL + pgvector; the service refuses it so far)",
     )
     pg_dsn: str = Field("", description="PostgreSQL primary (libpq DSN): index builds write here")
     pg_replicas: Annotated[tuple[str, ...], NoDecode] = Field(

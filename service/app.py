@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from threadpoolctl import threadpool_limits
@@ -19,6 +18,7 @@ from indexer.search import SearchEngine, SearchResult
 from indexer.settings import Settings, get_settings
 from service.access_log import AccessLog
 from service.body_limit import BodyLimit
+from service.cors import Cors
 from service.errors import error_response, install_error_handlers
 from service.legal import router as legal_router
 from service.limits import SearchSlots
@@ -35,6 +35,12 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 def load_engine(settings: Settings) -> SearchEngine:
     """Load the index, building it first when it is missing or stale."""
+    if settings.backend == "postgres":
+        raise SystemExit(
+            "RAPOR_BACKEND=postgres: the service cannot search PostgreSQL yet (only "
+            "`python -m indexer build --backend postgres` loads the index there); unset "
+            "RAPOR_BACKEND to serve the embedded index"
+        )
     from indexer.build import build, staleness
 
     reason = staleness(settings)
@@ -83,7 +89,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     app.add_middleware(AccessLog, log_queries=settings.log_queries)
     if settings.cors_origins:  # off unless configured: browsers then keep other sites out
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type"],

@@ -15,6 +15,7 @@ from service.schemas import ErrorBody, ErrorDetail, ErrorResponse
 log = logging.getLogger(__name__)
 # Pydantic's words for a body that is not a JSON object (form data, a list, a string).
 _NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type"}
+_UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 detail
 _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 503: "unavailable"}
 
 
@@ -59,7 +60,7 @@ def _allowed(request: Request) -> str:
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400:
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
         # FastAPI's word for a body it cannot decode (not UTF-8, UTF-16 or UTF-32): a request
         # this API cannot read is invalid (422), as a query string that is not UTF-8 is.
         detail = ErrorDetail(message="send a JSON object in UTF-8 with Content-Type: application/json")

@@ -23,6 +23,7 @@ from indexer.search import SearchEngine
 from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
+_ATTEMPTS = 3  # loads of one manifest failing with an unexpected error before it is refused
 
 
 class IndexWatcher:
@@ -32,6 +33,8 @@ class IndexWatcher:
         self.state = state
         self.settings = settings
         self.refused: dict[str, Any] | None = None  # a manifest already refused: not retried
+        self.failures = 0  # loads of the same manifest that raised (perhaps passing: EMFILE)
+        self.unreadable: float | None = None  # mtime of a manifest already said unreadable
 
     async def watch(self) -> None:
         """Check every ``reload_interval`` seconds until cancelled."""
@@ -46,8 +49,11 @@ class IndexWatcher:
         """Load and serve a rebuilt index if there is one; whether the engine changed."""
         engine: SearchEngine = self.state.engine
         manifest = store.read_manifest(self.settings.index_dir)
-        if manifest is None or manifest == engine.manifest or manifest == self.refused:
-            return False  # mid-swap, unchanged, or known bad
+        if manifest is None:
+            self._say_unreadable()
+            return False  # mid-swap (the folder is renamed away for a moment), or unreadable
+        if manifest == engine.manifest or manifest == self.refused:
+            return False  # unchanged, or known bad
         new = await to_thread.run_sync(self._load, engine, manifest)
         if new is None:
             return False
@@ -56,22 +62,43 @@ class IndexWatcher:
         return True
 
     def _load(self, old: SearchEngine, manifest: dict[str, Any]) -> SearchEngine | None:
-        problem = mismatch(self.settings, manifest, old.embedder.model_id)
+        problem: str | Exception | None = mismatch(self.settings, manifest, old.embedder.model_id)
         new: SearchEngine | None = None
         if problem is None:
             try:
                 new = SearchEngine(self.settings, old.embedder)
-            except Exception as exc:  # damaged or unreadable: keep serving the old index
+            except store.IndexMissing as exc:  # damaged: keep serving the old index
                 problem = str(exc)
+            except Exception as exc:  # perhaps passing (no memory, no file handles): retried
+                problem = exc
         # Another build may have swapped in while this one loaded: serve only an index
         # whose manifest did not change under us (the next check loads the newer one).
         if store.read_manifest(self.settings.index_dir) != manifest:
             return None
         if new is not None and new.manifest == manifest:
+            self.failures = 0
             return new
-        self.refused = manifest
+        self.failures += 1
+        if problem is None or isinstance(problem, str) or self.failures >= _ATTEMPTS:
+            # A mismatch or damage stays until the next build: say so once, not every check.
+            self.refused, self.failures = manifest, 0
         log.error("not serving the rebuilt index (%s); still serving the loaded one", problem)
         return None
+
+    def _say_unreadable(self) -> None:
+        """Log once per manifest that is there but unreadable or of another index format."""
+        path = self.settings.index_dir / store.MANIFEST
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return  # no manifest: a build is swapping its folder in
+        if mtime != self.unreadable:
+            self.unreadable = mtime
+            log.error(
+                "not serving the index at %s: its manifest is unreadable or of another format; "
+                "rebuild it with `python -m indexer build`",
+                self.settings.index_dir,
+            )
 
 
 def mismatch(settings: Settings, manifest: dict[str, Any], model_id: str) -> str | None:

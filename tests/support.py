@@ -60,4 +60,8 @@ def running_service(env: dict[str, str], log_path: Path, wait: float = 120) -> I
             yield url
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from fastapi.testclient import TestClient
 
 from indexer.search import SearchEngine
 from indexer.settings import Settings
-from service.app import create_app
+from service.app import create_app, load_engine
 
 SITE = "https://belediye.example"
 
 
-def _preflight(client: TestClient, origin: str) -> dict[str, str]:
-    response = client.options("/search", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
-    return dict(response.headers)
+def _preflight(client: TestClient, origin: str) -> Any:  # starlette's httpx(2) response
+    return client.options("/search", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
 
 
 def test_cors_is_off_by_default(mini_settings: Settings, mini_engine: SearchEngine) -> None:
@@ -21,7 +23,7 @@ def test_cors_is_off_by_default(mini_settings: Settings, mini_engine: SearchEngi
         response = client.get("/search", params={"q": "metro"}, headers={"Origin": SITE})
         assert response.status_code == 200
         assert "access-control-allow-origin" not in response.headers
-        assert "access-control-allow-origin" not in _preflight(client, SITE)
+        assert "access-control-allow-origin" not in _preflight(client, SITE).headers
 
 
 def test_configured_origins_alone_may_call_the_api(
@@ -32,7 +34,15 @@ def test_configured_origins_alone_may_call_the_api(
         response = client.get("/search", params={"q": "metro"}, headers={"Origin": SITE})
         assert response.headers["access-control-allow-origin"] == SITE
         assert "access-control-allow-credentials" not in response.headers
-        assert _preflight(client, SITE)["access-control-allow-origin"] == SITE
+        assert _preflight(client, SITE).headers["access-control-allow-origin"] == SITE
         other = client.get("/search", params={"q": "metro"}, headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
-        assert "access-control-allow-origin" not in _preflight(client, "https://evil.example")
+        refused = _preflight(client, "https://evil.example")
+        assert "access-control-allow-origin" not in refused.headers
+        assert refused.status_code == 400  # in the one error shape, like every other error
+        assert refused.json()["error"]["code"] == "cors_refused"
+
+
+def test_the_service_refuses_a_backend_it_cannot_search(mini_settings: Settings) -> None:
+    with pytest.raises(SystemExit, match="unset RAPOR_BACKEND"):
+        load_engine(mini_settings.model_copy(update={"backend": "postgres"}))

@@ -97,6 +97,20 @@ def test_a_damaged_rebuild_is_refused_until_a_good_one_arrives(copy: Settings, e
     assert _finds_flamingos(state.engine)
 
 
+def test_a_manifest_of_another_format_is_reported_once(
+    copy: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = SearchEngine(copy, embedder)
+    state = State({"engine": old})
+    watcher = IndexWatcher(state, copy)
+    path = copy.index_dir / store.MANIFEST
+    path.write_text(path.read_text(encoding="utf-8").replace('"format": ', '"format": 1'), encoding="utf-8")
+
+    assert not anyio.run(watcher.check) and not anyio.run(watcher.check)
+    assert state.engine is old
+    assert caplog.text.count("its manifest is unreadable or of another format") == 1
+
+
 def test_rebuild_under_concurrent_searches_on_a_real_server(copy: Settings, tmp_path: Path) -> None:
     env = {
         "RAPOR_CORPUS_DIR": str(copy.corpus_dir),
@@ -126,13 +140,14 @@ def test_rebuild_under_concurrent_searches_on_a_real_server(copy: Settings, tmp_
         try:
             time.sleep(1)
             _add_flamingos(copy.corpus_dir)
-            subprocess.run(
+            built = subprocess.run(
                 [sys.executable, "-m", "indexer", "build", "--quiet"],
                 cwd=ROOT,
                 env=os.environ | env,
-                check=True,
                 capture_output=True,
+                text=True,
             )
+            assert built.returncode == 0, built.stderr
             found = _wait_for_flamingos(url)
             time.sleep(1)  # searches keep running on the new index
         finally:
