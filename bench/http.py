@@ -8,13 +8,15 @@ server has not seen (the questions as typed, without Turkish letters, lower-case
 so each one pays for its query embedding; a ``repeated`` run asks the same texts again,
 answered from the query cache. The reference is one client: each line prints its
 throughput as a ratio to that. The load generator shares the machine's cores with the
-server; "client ms" is its own CPU time per request.
+server; "client ms" is its own CPU time per request, "server ms" the server's (when its PID
+is known): on a busy machine, a steadier measure of the server's cost than throughput.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -148,6 +150,15 @@ async def _load(
     return Level(clients, len(latencies), errors, time.perf_counter() - started, tuple(latencies))
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) a process has used so far, in seconds (0 if unknown)."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+        fields = f.read().rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int | None) -> tuple[float, float]:
     """Resident and peak resident memory of a process, in MB (0 if unknown)."""
     if pid is None:
@@ -203,18 +214,20 @@ def main(argv: list[str] | None = None) -> int:
         start = rss_mb(pid)[0]
         print(f"{url}, mode {args.mode}; {len(texts)} distinct query texts; RSS at start {start:.0f} MB")
         print(f"{'run':<9} {'clients':>7} {'requests':>8} {'errors':>6} {'req/s':>9} {'ratio':>6}"
-              f" {'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>8} {'client ms':>9}")  # fmt: skip
+              f" {'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>8} {'client ms':>9} {'server ms':>9}")  # fmt: skip
         pool = iter(texts)
         for run in ("distinct", "repeated"):
             reference = 0.0
             for clients in args.clients:
                 # a repeated run asks the first texts again, already in the server's cache
                 queries = pool if run == "distinct" else iter(texts[: args.requests] * 2)
-                cpu = time.process_time()
+                cpu, server = time.process_time(), cpu_seconds(pid)
                 level = asyncio.run(_load(url, queries, clients, args.requests, args.seconds, args.mode))
-                cpu = (time.process_time() - cpu) * 1000 / max(1, level.requests + level.errors)
+                answered = max(1, level.requests + level.errors)
+                cpu = (time.process_time() - cpu) * 1000 / answered
+                server = (cpu_seconds(pid) - server) * 1000 / answered
                 reference = reference or level.throughput
-                print(f"{run:<9} {level.line(reference, rss_mb(pid)[0])} {cpu:>9.2f}")
+                print(f"{run:<9} {level.line(reference, rss_mb(pid)[0])} {cpu:>9.2f} {server:>9.2f}")
         rss, peak = rss_mb(pid)
         print(f"server RSS at end {rss:.0f} MB, peak {peak:.0f} MB")
     return 0

@@ -40,12 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="ask only this many questions")
     args = parser.parse_args(argv)
 
+    from threadpoolctl import threadpool_limits
+
     from eval.questions import DEFAULT_QUESTIONS, load_questions
     from indexer.analysis import fold
     from indexer.search import MODES, SearchEngine
     from indexer.settings import get_settings
     from service.app import load_engine, to_response
 
+    # As the service does: one BLAS thread (a two-thread matrix-vector product of the
+    # sentence vectors takes 8 ms instead of 1, waking the pool's sleeping thread).
+    threadpool_limits(1)
     engine: SearchEngine = load_engine(get_settings())
     typed = [q.question for q in load_questions(DEFAULT_QUESTIONS)]
     queries = [*typed, *(fold(q) for q in typed)][: args.limit or None]

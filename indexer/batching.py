@@ -1,9 +1,8 @@
-"""Micro-batching: many threads' single calls become one batched call on one worker.
+"""Micro-batching: many threads' single calls become batched calls on a few workers.
 
-Query embedding is the costly step of a search, and on two cores two concurrent model
-calls only fight over them. One worker thread runs the model; whatever queries arrive
-while it is busy are encoded together in its next batch, which costs far less per query
-than one call each.
+Query embedding is the costly step of a search. A few worker threads run the model;
+whatever queries arrive while they are busy are taken, up to ``max_batch`` at a time, by
+the next free worker and encoded together in one call.
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ Out = TypeVar("Out")
 
 
 class MicroBatcher(Generic[In, Out]):
-    """Calls ``fn`` on batches of at most ``max_batch`` items submitted from any thread.
+    """Calls ``fn`` on batches of at most ``max_batch`` items submitted from any thread,
+    from ``workers`` threads at once (so ``fn`` must be thread-safe when ``workers > 1``).
 
     >>> double = MicroBatcher(lambda xs: [2 * x for x in xs])
     >>> double(21)
@@ -27,12 +27,15 @@ class MicroBatcher(Generic[In, Out]):
     >>> double.close()
     """
 
-    def __init__(self, fn: Callable[[Sequence[In]], Sequence[Out]], max_batch: int = 16) -> None:
+    def __init__(
+        self, fn: Callable[[Sequence[In]], Sequence[Out]], max_batch: int = 16, workers: int = 1
+    ) -> None:
         self.fn = fn
         self.max_batch = max(1, max_batch)
+        self.workers = max(1, workers)
         self._queue: queue.SimpleQueue[tuple[In, Future[Out]] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._worker: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def __call__(self, item: In) -> Out:
         """``fn([item])[0]``, computed on the worker, perhaps with other callers' items."""
@@ -42,19 +45,24 @@ class MicroBatcher(Generic[In, Out]):
         return done.result()
 
     def close(self) -> None:
-        """Stop the worker after the queued items."""
+        """Stop the workers after the queued items."""
         with self._lock:
-            if self._worker is not None:
-                self._queue.put(None)
-                self._worker.join()
-                self._worker = None
+            for _ in self._threads:
+                self._queue.put(None)  # one stop mark per worker
+            for thread in self._threads:
+                thread.join()
+            self._threads = []
 
     def _start(self) -> None:
         with self._lock:
-            if self._worker is None:
-                # A daemon: a caller that never closes must not keep the process alive.
-                self._worker = threading.Thread(target=self._run, name="micro-batcher", daemon=True)
-                self._worker.start()
+            if not self._threads:
+                # Daemons: a caller that never closes must not keep the process alive.
+                self._threads = [
+                    threading.Thread(target=self._run, name=f"micro-batcher-{n}", daemon=True)
+                    for n in range(self.workers)
+                ]
+                for thread in self._threads:
+                    thread.start()
 
     def _run(self) -> None:
         while True:
@@ -68,7 +76,7 @@ class MicroBatcher(Generic[In, Out]):
                 except queue.Empty:
                     break
                 if item is None:
-                    self._queue.put(None)  # stop after this batch
+                    self._queue.put(None)  # this worker or another stops after this batch
                     break
                 batch.append(item)
             try:

@@ -21,24 +21,45 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _ONNX_UP_TO = 64  # texts embedded through ONNX rather than torch (see Embedder.passages)
+# Queries go through the int8 graph, each alone (its vector must not depend on the queries
+# it would be batched with), on QUERY_WORKERS threads at once of threads // QUERY_WORKERS
+# cores each: on two cores, two one-thread runs beat one two-thread run (bench/encoder.py).
+QUERY_GRAPH = onnx_encoder.INT8_GRAPH
+QUERY_WORKERS = 2
+QUERY_BATCH = 1
 
 
 class Embedder:
     """A sentence-transformers model with the e5 ``query:``/``passage:`` prompts.
 
     Queries go through ONNX Runtime when the model allows it (``backend="onnx"``; see
-    indexer/onnx_encoder.py), passages through sentence-transformers, loaded on first use.
+    indexer/onnx_encoder.py), through ``graph`` (the exported graph or its int8 version),
+    passages through sentence-transformers or the exported graph, loaded on first use.
     """
 
     def __init__(
-        self, model_path: str, *, threads: int = 2, cache_size: int = 8192, backend: str = "onnx"
+        self,
+        model_path: str,
+        *,
+        threads: int = 2,
+        cache_size: int = 8192,
+        backend: str = "onnx",
+        workers: int | None = None,
+        max_batch: int | None = None,
+        graph: Path | None = None,
     ) -> None:
         self.model_path = model_path
         self.threads = max(1, threads)
         self.model_id = model_fingerprint(model_path)
         self.backend = backend if backend == "onnx" and onnx_encoder.supported(Path(model_path)) else "torch"
-        # Concurrent searches' queries are encoded together, one batch at a time.
-        self._batcher = MicroBatcher(self._encode_queries, max_batch=16)
+        # Unset: the module's QUERY_* (read now, so a benchmark can set them).
+        self.graph = QUERY_GRAPH if graph is None else graph
+        # Concurrent searches' queries are encoded by a few workers (torch: one), each
+        # taking what is waiting, up to max_batch, and sharing the cores between them.
+        workers = QUERY_WORKERS if workers is None else workers
+        self.workers = max(1, min(workers, self.threads)) if self.backend == "onnx" else 1
+        batch = QUERY_BATCH if max_batch is None else max_batch
+        self._batcher = MicroBatcher(self._encode_queries, max_batch=batch, workers=self.workers)
         self._query = lru_cache(maxsize=cache_size)(self._batcher)
 
     @cached_property
@@ -51,11 +72,27 @@ class Embedder:
 
     @cached_property
     def onnx(self) -> onnx_encoder.OnnxEncoder:
+        """The query encoder."""
+        folder = self._exported()
+        if self.graph == onnx_encoder.INT8_GRAPH and not (folder / self.graph).exists():
+            log.info("quantizing the query encoder (once, about 10 s)")
+            onnx_encoder.quantize(folder)
+        return onnx_encoder.OnnxEncoder(folder, self.threads // self.workers, self.graph)
+
+    @cached_property
+    def passage_onnx(self) -> onnx_encoder.OnnxEncoder:
+        """The exported graph as it is, on all threads: passage vectors equal to
+        sentence-transformers' (the query encoder's when that is the same)."""
+        if self.graph == onnx_encoder.GRAPH and self.workers == 1:
+            return self.onnx
+        return onnx_encoder.OnnxEncoder(self._exported(), self.threads)
+
+    def _exported(self) -> Path:
         folder = Path(self.model_path)
         if not (folder / onnx_encoder.GRAPH).exists():
             log.info("exporting the query encoder to ONNX (once, about a minute)")
             onnx_encoder.export(self.model, folder)
-        return onnx_encoder.OnnxEncoder(folder, self.threads)
+        return folder
 
     @cached_property
     def dim(self) -> int:
@@ -96,7 +133,7 @@ class Embedder:
         for start in range(0, len(texts), batch_size):
             batch = list(texts[start : start + batch_size])
             if small:
-                out[start : start + len(batch)] = self.onnx.encode([f"{prompt}{t}" for t in batch])
+                out[start : start + len(batch)] = self.passage_onnx.encode([f"{prompt}{t}" for t in batch])
             else:
                 out[start : start + len(batch)] = self.model.encode(
                     batch,

@@ -1,10 +1,12 @@
-"""Query vectors through ONNX Runtime: sentence-transformers' vectors, in less than half the time.
+"""Query vectors through ONNX Runtime: sentence-transformers' vectors, in a fraction of the time.
 
 A query is ~20 tokens; at that size PyTorch's per-operator overhead, not arithmetic,
 dominates a forward pass (about 24 ms on two cores). ONNX Runtime runs the same graph with
 fused kernels in about 10 ms, with vectors equal to sentence-transformers' (cosine >
 0.99999). It serves models made of a transformer, mean pooling and normalization (like
-e5); the graph is exported once from the sentence-transformers model, next to it.
+e5); the graph is exported once from the sentence-transformers model, next to it, and
+quantized once to int8 (``quantize``), which halves a query's cost again and moves its
+vector by a cosine of 0.003 on average.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 GRAPH = Path("onnx") / "encoder.onnx"
+# The query graph with int8 weights (see quantize), derived from GRAPH next to it.
+INT8_GRAPH = Path("onnx") / "encoder-int8.onnx"
 _PIPELINE = [
     "sentence_transformers.models.Transformer",
     "sentence_transformers.models.Pooling",
@@ -78,10 +82,49 @@ def export(model: SentenceTransformer, folder: Path) -> Path:
     return target
 
 
-class OnnxEncoder:
-    """Tokenize, run the graph, mean-pool and normalize, as the sentence-transformers model does."""
+def quantize(folder: Path) -> Path:
+    """Write ``folder / INT8_GRAPH``, GRAPH with int8 weights (atomically), and return it.
 
-    def __init__(self, folder: Path, threads: int = 2) -> None:
+    Dynamic quantization of the MatMuls by a weight matrix, with a scale per output
+    channel: half the CPU time per query. One scale per matrix moves the eval
+    queries' vectors by a cosine of 0.013 on average (and MRR@10 by 0.013 to 0.019),
+    one per channel by 0.004 (MRR@10 within 0.01); see bench/encoder.py. Weights keep 7
+    bits (``reduce_range``), as ONNX Runtime advises for CPUs without VNNI, whose int8
+    kernels could saturate with 8; on a VNNI CPU this costs nothing measurable. Activations
+    are quantized per call, with one scale for the whole input: a query batched with
+    others gets another vector than alone, so the encoder runs it alone.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    source, target = folder / GRAPH, folder / INT8_GRAPH
+    graph = onnx.load(str(source), load_external_data=False)
+    weights = {w.name for w in graph.graph.initializer}
+    nodes = [n.name for n in graph.graph.node if n.op_type == "MatMul" and set(n.input) & weights]
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    quantize_dynamic(
+        source,
+        tmp,
+        nodes_to_quantize=nodes,
+        per_channel=True,
+        reduce_range=True,
+        weight_type=QuantType.QInt8,
+    )
+    tmp.replace(target)
+    return target
+
+
+class OnnxEncoder:
+    """Tokenize, run the graph, mean-pool and normalize, as the sentence-transformers model does.
+
+    ``alone``: run each text by itself, never padded into a batch (the default for a
+    quantized graph, whose vectors would depend on the batch); ``threads``: intra-op
+    threads of one call. Calls from several threads at once are safe.
+    """
+
+    def __init__(
+        self, folder: Path, threads: int = 2, graph: Path = GRAPH, alone: bool | None = None
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -95,10 +138,16 @@ class OnnxEncoder:
         # Idle workers sleep instead of spinning: a spinning pool steals the cores the
         # vector search needs right after the encoder.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(folder / GRAPH), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(folder / graph), options, providers=["CPUExecutionProvider"])
+        self.alone = graph != GRAPH if alone is None else alone
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalized float32 vectors, one row per text (prompts already prefixed)."""
+        if self.alone and len(texts) > 1:
+            return np.vstack([self._encode([t]) for t in texts])
+        return self._encode(texts)
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
         batch = self.tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in batch], dtype=np.int64)
         mask = np.array([e.attention_mask for e in batch], dtype=np.int64)

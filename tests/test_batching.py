@@ -42,6 +42,22 @@ def test_each_caller_gets_its_own_result_and_waiting_calls_share_a_batch() -> No
     assert max(fn.sizes) == 8  # never more than max_batch, and waiting calls were joined
 
 
+def test_workers_run_batches_at_once_and_all_stop_on_close() -> None:
+    both_inside = threading.Barrier(2, timeout=5)  # broken, and raising, unless 2 run at once
+
+    def square(items: Sequence[int]) -> list[int]:
+        both_inside.wait()
+        return [x * x for x in items]
+
+    batcher = MicroBatcher(square, max_batch=1, workers=2)
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(batcher, [3, 4])) == [9, 16]
+    threads = list(batcher._threads)
+    assert len(threads) == 2
+    batcher.close()
+    assert not any(t.is_alive() for t in threads)
+
+
 def test_a_failing_batch_fails_its_callers_and_the_worker_goes_on() -> None:
     fn = Recorder()
     fn.gate.set()
