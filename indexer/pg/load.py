@@ -6,16 +6,27 @@ them as the version's partitions, marks the version ready and switches the curre
 version to it. Readers see the old version or the new one, never part of one. Versions
 before the previous one are dropped after the switch (the previous one stays, so a search
 that started on it can finish).
+
+Each load first cleans up after an interrupted one (under the load lock, so never after a
+running one): versions left ``loading`` and their tables, and detaches left pending. A
+failure to drop old versions after the switch is only logged: the new version is live, and
+the next load drops them.
+
+A version records the loader (``LOADER_VERSION``) and schema that loaded it: a database
+loaded by another loader or schema is stale even when the artifacts' checksums match.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import struct
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +42,10 @@ from indexer.settings import Settings
 log = logging.getLogger(__name__)
 _LOAD_LOCK = 0x52A9_0010  # advisory lock key: one load at a time
 _PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+# What a load writes and how: bump it whenever that changes (other rows, columns, indexes),
+# so `build --if-stale --backend postgres` reloads a database loaded the old way.
+LOADER_VERSION = 1
+_VERSION_TABLE = re.compile(r"^(" + "|".join(schema.VERSION_TABLES) + r")_v(\d+)$")
 
 
 class LoadError(RuntimeError):
@@ -55,15 +70,45 @@ def load_index(settings: Settings, dsn: str, *, keep: int = 1) -> int:
         schema.migrate(conn)
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOAD_LOCK,))
         try:
+            clean_up(conn)
             version = _load(conn, folder, manifest)
-            dropped = drop_old_versions(conn, keep)
+            try:
+                dropped = drop_old_versions(conn, keep)
+            except psycopg.Error as exc:
+                log.warning(
+                    "version %d is live, but dropping older versions failed (the next load retries): %s",
+                    version, exc,
+                )  # fmt: skip
+                dropped = []
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOAD_LOCK,))
+            with suppress(psycopg.Error):  # a lost connection released the lock with its session
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_LOAD_LOCK,))
     log.info(
         "loaded %s as version %d in %.1f s (dropped %s)",
         folder, version, time.perf_counter() - started, dropped or "none",
     )  # fmt: skip
     return version
+
+
+def clean_up(conn: psycopg.Connection[Any]) -> list[int]:
+    """Clean up after interrupted loads and drops (call under the load lock, so no load
+    runs): finalize pending detaches, then drop the versions left ``loading`` and every
+    version table of no ready version. Returns those versions."""
+    finalized = schema.finalize_pending_detaches(conn)
+    if finalized:
+        log.warning("finalized detaches an interrupted drop left pending: %s", ", ".join(finalized))
+    loading = {int(r[0]) for r in conn.execute("SELECT version FROM index_versions WHERE state = 'loading'")}
+    ready = {int(r[0]) for r in conn.execute("SELECT version FROM index_versions WHERE state = 'ready'")}
+    tables = conn.execute(
+        "SELECT relname FROM pg_class"
+        " WHERE relkind = 'r' AND relnamespace = current_schema()::text::regnamespace"
+    ).fetchall()
+    stray = {int(m[2]) for (name,) in tables if (m := _VERSION_TABLE.match(name))} - ready
+    for version in sorted(loading | stray):
+        log.warning("dropping version %d, left behind by an interrupted load or drop", version)
+        conn.execute("DELETE FROM index_versions WHERE version = %s AND state = 'loading'", (version,))
+        schema.drop_version_tables(conn, version)
+    return sorted(loading | stray)
 
 
 def _load(conn: psycopg.Connection[Any], folder: Path, manifest: dict[str, Any]) -> int:
@@ -75,9 +120,11 @@ def _load(conn: psycopg.Connection[Any], folder: Path, manifest: dict[str, Any])
     citations: dict[str, list[int]] = store.read_json(folder / store.CITATIONS)
     lengths = [len(t) or 1 for t in terms]  # rank-bm25 indexes an empty passage as one token
     row = conn.execute(
-        "INSERT INTO index_versions (manifest, passages, avgdl) VALUES (%s, %s, %s) RETURNING version",
-        (json.dumps(manifest, ensure_ascii=False), len(passages), sum(lengths) / len(lengths)),
-    ).fetchone()
+        "INSERT INTO index_versions (manifest, passages, avgdl, loader, schema)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING version",
+        (json.dumps(manifest, ensure_ascii=False), len(passages), sum(lengths) / len(lengths),
+         LOADER_VERSION, schema.schema_version(conn)),
+    ).fetchone()  # fmt: skip
     assert row is not None
     version = int(row[0])
     try:
@@ -95,9 +142,11 @@ def _load(conn: psycopg.Connection[Any], folder: Path, manifest: dict[str, Any])
             conn.execute(sql.SQL("ANALYZE {p}").format(p=schema.partition(table, version)))
         _switch(conn, version, manifest, passages)
     except BaseException:
-        with conn.transaction():
+        try:
             conn.execute("DELETE FROM index_versions WHERE version = %s AND state = 'loading'", (version,))
-        schema.drop_version_tables(conn, version)
+            schema.drop_version_tables(conn, version)
+        except psycopg.Error as exc:  # the load's own error is the one to report
+            log.warning("could not clean up version %d (the next load will): %s", version, exc)
         raise
     return version
 
@@ -141,8 +190,11 @@ def drop_old_versions(conn: psycopg.Connection[Any], keep: int = 1) -> list[int]
     ).fetchall()
     old = [int(r[0]) for r in rows]
     for version in old:
-        schema.drop_version_tables(conn, version)
+        # The row first: from then on a read of the version finds it gone (VersionGone), never
+        # a version whose partitions are half detached. A drop interrupted after this leaves
+        # tables of no version, which the next load's clean_up drops.
         conn.execute("DELETE FROM index_versions WHERE version = %s", (version,))
+        schema.drop_version_tables(conn, version)
     return old
 
 
@@ -241,12 +293,41 @@ def _binary_row(values: tuple[object, ...]) -> bytes:
     return b"".join(out)
 
 
-def loaded_checksums(dsn: str) -> dict[str, str] | None:
-    """The artifact checksums of the database's current version (None: none loaded)."""
+@dataclass(frozen=True)
+class LoadedVersion:
+    """The database's current version: its artifacts, and what loaded it."""
+
+    version: int
+    checksums: dict[str, str]
+    loader: int | None  # LOADER_VERSION of the load (None: before it was recorded)
+    schema: int | None  # the schema's migration then
+
+
+def loaded_version(dsn: str) -> LoadedVersion | None:
+    """The database's current version (None: none loaded)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        if schema.schema_version(conn) == 0:
+        found = schema.schema_version(conn)
+        if found == 0:
             return None
+        recorded = "loader, schema" if found >= 2 else "NULL, NULL"  # migration 2 records them
         row = conn.execute(
-            "SELECT v.manifest -> 'checksums' FROM current_version c JOIN index_versions v USING (version)"
+            f"SELECT version, manifest -> 'checksums', {recorded}"
+            " FROM current_version JOIN index_versions USING (version)"
         ).fetchone()
-    return row[0] if row else None
+    return LoadedVersion(int(row[0]), row[1] or {}, row[2], row[3]) if row else None
+
+
+def stale_reason(dsn: str, manifest: dict[str, Any]) -> str | None:
+    """Why the database's current version is not the built index at ``manifest`` loaded by
+    this loader into this schema (None: it is)."""
+    loaded = loaded_version(dsn)
+    if loaded is None:
+        return "no index version in the database"
+    if loaded.checksums != manifest.get("checksums"):
+        return f"version {loaded.version} holds other artifacts than the built index"
+    if loaded.loader != LOADER_VERSION:
+        return f"version {loaded.version} was loaded by loader {loaded.loader}, this is {LOADER_VERSION}"
+    latest = schema.MIGRATIONS[-1][0]
+    if loaded.schema != latest:
+        return f"version {loaded.version} was loaded into schema {loaded.schema}, the schema is {latest}"
+    return None

@@ -101,6 +101,14 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ) PARTITION BY LIST (version);
         """,
     ),
+    (
+        2,
+        "index versions record the loader and schema that loaded them",
+        """
+        -- NULL: loaded before they were recorded (reloaded by `build --if-stale`).
+        ALTER TABLE index_versions ADD COLUMN loader integer, ADD COLUMN schema integer;
+        """,
+    ),
 )
 
 # Each version's partition indexes ({t}: the partition's name). HNSW graphs are built with
@@ -195,17 +203,38 @@ def attach_version_tables(conn: psycopg.Connection[Any], version: int) -> None:
 
 def drop_version_tables(conn: psycopg.Connection[Any], version: int) -> None:
     """Detach and drop a version's partitions. ``conn`` must be in autocommit: DETACH
-    CONCURRENTLY waits for running queries instead of locking readers out."""
+    CONCURRENTLY waits for running queries instead of locking readers out. A detach left
+    pending by an interrupted drop is finalized instead."""
     for table in VERSION_TABLES:
         name = f"{table}_v{version}"
         attached = conn.execute(
-            "SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(%s) AND inhparent = to_regclass(%s)",
+            "SELECT inhdetachpending FROM pg_inherits"
+            " WHERE inhrelid = to_regclass(%s) AND inhparent = to_regclass(%s)",
             (name, table),
         ).fetchone()
         if attached:
+            how = "FINALIZE" if attached[0] else "CONCURRENTLY"
             conn.execute(
-                sql.SQL("ALTER TABLE {t} DETACH PARTITION {p} CONCURRENTLY").format(
+                sql.SQL("ALTER TABLE {t} DETACH PARTITION {p} " + how).format(
                     t=sql.Identifier(table), p=partition(table, version)
                 )
             )
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {p}").format(p=partition(table, version)))
+
+
+def finalize_pending_detaches(conn: psycopg.Connection[Any]) -> list[str]:
+    """Finish the detaches an interrupted ``DETACH ... CONCURRENTLY`` left pending (until
+    then, that partition can be neither detached again nor dropped). Returns their names."""
+    rows = conn.execute(
+        "SELECT parent.relname, child.relname FROM pg_inherits i"
+        " JOIN pg_class parent ON parent.oid = i.inhparent JOIN pg_class child ON child.oid = i.inhrelid"
+        " WHERE i.inhdetachpending AND i.inhparent IN (SELECT to_regclass(t) FROM unnest(%s::text[]) t)",
+        (list(VERSION_TABLES),),
+    ).fetchall()
+    for parent, child in rows:
+        conn.execute(
+            sql.SQL("ALTER TABLE {t} DETACH PARTITION {p} FINALIZE").format(
+                t=sql.Identifier(parent), p=sql.Identifier(child)
+            )
+        )
+    return [str(child) for _, child in rows]
