@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-ANALYZER_VERSION = "4"
+ANALYZER_VERSION = "5"
 
 _UPPER_TR = str.maketrans({"I": "ı", "İ": "i"})
 _FOLD = str.maketrans("çğıöşüâîûéÇĞIÖŞÜÂÎÛÉ", "cgiosuaiueCGIOSUAIUE")
@@ -21,6 +21,8 @@ _APOSTROPHE = re.compile(r"(?<=\w)['’‘`´](\w+)")
 # Digit groups "19.755" or "25.900.000" are one number, not three tokens.
 _THOUSANDS = re.compile(r"(?<=\d)\.(?=\d{3}(?!\d))")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+# "%97" is how the report writes what a question asks as "yüzde kaç"; "97%" happens too.
+_PERCENT_AFTER = re.compile(r"(\d[\d.,]*)\s*%")
 
 # Lucene's Turkish stop words plus question words ("kaç", "nedir"), which every
 # question has and no passage answers by. Stop words are matched after folding, so "şu"
@@ -74,6 +76,15 @@ def join_numbers(text: str) -> str:
     return _THOUSANDS.sub("", text)
 
 
+def spell_percent(text: str) -> str:
+    """Write the percent sign as the word questions use ("%97", "97%" → "yüzde 97").
+
+    >>> spell_percent("%97 bitti, payı 10,00% oldu")
+    ' yüzde 97 bitti, payı yüzde 10,00 oldu'
+    """
+    return _PERCENT_AFTER.sub(r"yüzde \1", text).replace("%", " yüzde ")
+
+
 def normalize(text: str) -> str:
     """Lowercase, strip suffixes, join numbers and fold: the form both sides share.
 
@@ -118,7 +129,7 @@ class Analyzer:
         >>> Analyzer(stemmer="none").terms("Kopek barinagi")
         ['kopek', 'barinagi']
         """
-        tokens = words(normalize(text))
+        tokens = words(normalize(spell_percent(text)))
         if self.stop_words:
             tokens = [t for t in tokens if t not in _FOLDED_STOPS]
         return self._stem(tokens)

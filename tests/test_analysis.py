@@ -33,6 +33,13 @@ def test_apostrophe_suffix_and_numbers() -> None:
     assert ANALYZER.terms("19.755") == ANALYZER.terms("19755")
 
 
+@pytest.mark.parametrize("written", ["%97 tamamlandı", "97% tamamlandı", "97 % tamamlandı"])
+def test_percent_sign_meets_the_word_yuzde(written: str) -> None:
+    # "narlıdere metrosu yüzde kaç bitti": the report writes "%97 tamamlanmış".
+    assert ANALYZER.terms(written) == ANALYZER.terms("yüzde 97 tamamlandı")
+    assert "yuzde" in ANALYZER.terms("yuzde kac")
+
+
 def test_stop_words_and_question_words_are_dropped() -> None:
     assert ANALYZER.terms("ve ile için nedir kaç") == []
 
