@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "model":
             path = resolve_model(settings)
-            embedder = Embedder(path, threads=settings.torch_threads, backend=settings.query_backend)
+            embedder = Embedder(
+                path, threads=settings.torch_threads, backend=settings.query_backend, int8=settings.query_int8
+            )
             embedder.query("")  # loads the query encoder: exports it to ONNX the first time
             print(f"{path} ({embedder.dim} dimensions, queries on {embedder.backend})")
             return 0

@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _ONNX_UP_TO = 64  # texts embedded through ONNX rather than torch (see Embedder.passages)
-# Queries go through the int8 graph, each alone (its vector must not depend on the queries
-# it would be batched with), on QUERY_WORKERS threads at once of threads // QUERY_WORKERS
-# cores each: on two cores, two one-thread runs beat one two-thread run (bench/encoder.py).
-QUERY_GRAPH = onnx_encoder.INT8_GRAPH
-QUERY_WORKERS = 2
-QUERY_BATCH = 1
+# Queries go through the exported fp32 graph, concurrent ones batched on one worker. With
+# int8=True, through the int8 graph at half the CPU (and slightly lower quality: see the
+# README), each alone (an int8 call scales activations per call, so a query's vector would
+# depend on the queries batched with it), on two one-thread workers: on two cores that
+# beats one two-thread run (bench/encoder.py). Plans: (graph, workers, max batch).
+QUERY_PLANS = {False: (onnx_encoder.GRAPH, 1, 16), True: (onnx_encoder.INT8_GRAPH, 2, 1)}
 
 
 class Embedder:
@@ -47,18 +47,20 @@ class Embedder:
         workers: int | None = None,
         max_batch: int | None = None,
         graph: Path | None = None,
+        int8: bool = False,
     ) -> None:
         self.model_path = model_path
         self.threads = max(1, threads)
         self.model_id = model_fingerprint(model_path)
         self.backend = backend if backend == "onnx" and onnx_encoder.supported(Path(model_path)) else "torch"
-        # Unset: the module's QUERY_* (read now, so a benchmark can set them).
-        self.graph = QUERY_GRAPH if graph is None else graph
+        # Unset: the plan for int8 or not (a benchmark can set each).
+        plan_graph, plan_workers, plan_batch = QUERY_PLANS[int8]
+        self.graph = plan_graph if graph is None else graph
         # Concurrent searches' queries are encoded by a few workers (torch: one), each
         # taking what is waiting, up to max_batch, and sharing the cores between them.
-        workers = QUERY_WORKERS if workers is None else workers
+        workers = plan_workers if workers is None else workers
         self.workers = max(1, min(workers, self.threads)) if self.backend == "onnx" else 1
-        batch = QUERY_BATCH if max_batch is None else max_batch
+        batch = plan_batch if max_batch is None else max_batch
         self._batcher = MicroBatcher(self._encode_queries, max_batch=batch, workers=self.workers)
         self._query = lru_cache(maxsize=cache_size)(self._batcher)
 

@@ -74,7 +74,10 @@ class SearchEngine:
         from indexer.build import resolve_model
 
         self.embedder = embedder or Embedder(
-            resolve_model(settings), threads=settings.torch_threads, backend=settings.query_backend
+            resolve_model(settings),
+            threads=settings.torch_threads,
+            backend=settings.query_backend,
+            int8=settings.query_int8,
         )
         if manifest.get("model_id") != self.embedder.model_id:
             raise store.IndexMissing(

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         "onnx", description="query encoder: ONNX Runtime (same vectors, faster) or sentence-transformers"
     )
 
+    query_int8: bool = Field(
+        False, description="queries on the int8 graph: half the CPU, hybrid MRR@10 about 0.004 lower"
+    )
+
     max_words: int = Field(200, ge=10)
     min_words: int = Field(40, ge=0)
     path_levels: int = Field(3, description="section path levels prefixed to indexed text")

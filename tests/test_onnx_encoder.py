@@ -1,5 +1,6 @@
 """The ONNX encoders: the exported graph gives sentence-transformers' vectors, for any
-query shape; its int8 version (what queries go through) vectors close to them."""
+query shape (what queries go through by default); its int8 version (RAPOR_QUERY_INT8)
+vectors close to them."""
 
 from __future__ import annotations
 
@@ -27,9 +28,9 @@ def torch_embedder(model_path: str) -> Embedder:
 
 
 @pytest.fixture(scope="module")
-def fp32_embedder(model_path: str) -> Embedder:
-    """Queries through the exported graph itself, batched (as before int8)."""
-    return Embedder(model_path, graph=onnx_encoder.GRAPH, workers=1, max_batch=16)
+def int8_embedder(model_path: str) -> Embedder:
+    """Queries through the int8 graph, each alone on two workers."""
+    return Embedder(model_path, int8=True)
 
 
 def cosines(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
@@ -40,52 +41,54 @@ def cosines(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     return found
 
 
-def test_the_bundled_e5_runs_on_onnx(embedder: Embedder) -> None:
+def test_the_bundled_e5_runs_on_onnx(embedder: Embedder, int8_embedder: Embedder) -> None:
     assert embedder.backend == "onnx"
     assert embedder.dim == 384
-    embedder.query("kreş")  # the graph is exported, then quantized, on first use
+    embedder.query("kreş")  # the graph is exported on first use
+    assert embedder.graph == onnx_encoder.GRAPH
     assert (Path(embedder.model_path) / onnx_encoder.GRAPH).exists()
-    assert embedder.graph == onnx_encoder.INT8_GRAPH
+    int8_embedder.query("kreş")  # and quantized on first use of int8
+    assert int8_embedder.graph == onnx_encoder.INT8_GRAPH
     assert (Path(embedder.model_path) / onnx_encoder.INT8_GRAPH).exists()
 
 
 def test_onnx_vectors_equal_sentence_transformers_vectors(
-    fp32_embedder: Embedder, torch_embedder: Embedder
+    embedder: Embedder, torch_embedder: Embedder
 ) -> None:
     theirs = torch_embedder._encode_queries(QUERIES)
-    assert np.min(cosines(fp32_embedder._encode_queries(QUERIES), theirs)) > 0.9999
+    assert np.min(cosines(embedder._encode_queries(QUERIES), theirs)) > 0.9999
 
 
 def test_int8_query_vectors_stay_close_to_sentence_transformers_vectors(
-    embedder: Embedder, torch_embedder: Embedder
+    int8_embedder: Embedder, torch_embedder: Embedder
 ) -> None:
     # int8 weights move a vector: over the 945 eval query texts of bench.encoder by a
     # cosine of 0.004 on average, 0.009 at most, which leaves eval MRR@10 (hybrid and
     # dense) within 0.01. Here 0.003 to 0.005; 512 tokens of one repeated word (the last
     # query) move by 0.017.
-    found = cosines(embedder._encode_queries(QUERIES), torch_embedder._encode_queries(QUERIES))
+    found = cosines(int8_embedder._encode_queries(QUERIES), torch_embedder._encode_queries(QUERIES))
     assert np.min(found[:-1]) > 0.99
     assert found[-1] > 0.97
 
 
 @pytest.mark.parametrize("name", ["int8", "fp32"])
 def test_a_batch_gives_each_query_its_own_vector(
-    name: str, embedder: Embedder, fp32_embedder: Embedder
+    name: str, embedder: Embedder, int8_embedder: Embedder
 ) -> None:
     # fp32: a padded batch; int8 runs each query alone (a batch would change its
     # activations' quantization scale), so they are equal exactly.
-    chosen = embedder if name == "int8" else fp32_embedder
+    chosen = int8_embedder if name == "int8" else embedder
     together = np.stack(chosen._encode_queries(QUERIES))
     alone = np.stack([chosen._encode_queries([q])[0] for q in QUERIES])
     assert np.min(np.sum(together * alone, axis=1)) > (1 - 1e-6 if name == "int8" else 0.9999)
 
 
 def test_small_passage_jobs_go_through_the_exported_graph_not_int8(
-    embedder: Embedder, torch_embedder: Embedder
+    int8_embedder: Embedder, torch_embedder: Embedder
 ) -> None:
     texts = ["Mavi Bayraklı Halk Plajı sayısı 40'a ulaşmıştır.", "Kreşlerde 1200 çocuk eğitim aldı."]
-    ours = embedder.passages(texts)  # a small job: through ONNX
-    assert embedder.passage_onnx.alone is False
+    ours = int8_embedder.passages(texts)  # a small job: through ONNX
+    assert int8_embedder.passage_onnx.alone is False
     assert np.min(np.sum(ours * torch_embedder.passages(texts), axis=1)) > 0.9999
 
 
