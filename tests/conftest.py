@@ -14,6 +14,7 @@ from indexer.build import build, resolve_model
 from indexer.embedding import Embedder
 from indexer.search import SearchEngine
 from indexer.settings import ROOT, Settings
+from tests.pg_support import Found, PgTarget, scratch_database, shared_servers
 from tests.support import FIXTURES, REPORT, make_settings, running_service
 
 
@@ -78,3 +79,16 @@ def server(mini_settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
             yield url
     except RuntimeError as exc:
         pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def pg_servers() -> Found:
+    """A PostgreSQL primary and hot standby (CI's, or started here on first use)."""
+    return shared_servers()
+
+
+@pytest.fixture()
+def pg(pg_servers: Found) -> Iterator[PgTarget]:
+    """A scratch database of its own for each test."""
+    with scratch_database(*pg_servers) as target:
+        yield target

@@ -28,7 +28,6 @@ from tests.pg_support import (
     PgTarget,
     on_pg,
     scratch_database,
-    shared_servers,
     wait_replayed,
 )
 
@@ -39,18 +38,6 @@ QUERIES = [
     "ihale kanunu 4734 sayılı",
     "zzqx hiç olmayan sözcük",
 ]
-
-
-@pytest.fixture(scope="module")
-def pg_servers() -> Found:
-    return shared_servers()
-
-
-@pytest.fixture()
-def pg(pg_servers: Found) -> Iterator[PgTarget]:
-    """A scratch database of its own for each test."""
-    with scratch_database(*pg_servers) as target:
-        yield target
 
 
 @pytest.fixture(scope="module")

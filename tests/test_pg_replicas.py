@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -16,27 +15,12 @@ import pytest
 from indexer.pg import PgIndex, Servers, Unavailable, cluster, load_index
 from indexer.settings import Settings
 from tests.pg_support import (
-    Found,
     PgTarget,
     on_pg,
     port,
-    scratch_database,
-    shared_servers,
     wait_replayed,
     wait_until,
 )
-
-
-@pytest.fixture(scope="module")
-def pg_servers() -> Found:
-    return shared_servers()
-
-
-@pytest.fixture()
-def pg(pg_servers: Found) -> Iterator[PgTarget]:
-    """A scratch database of its own for each test."""
-    with scratch_database(*pg_servers) as target:
-        yield target
 
 
 def where(conn: psycopg.Connection[Any]) -> int:

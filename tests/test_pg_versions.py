@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -21,28 +21,13 @@ from indexer.pg.schema import MIGRATIONS, create_version_tables
 from indexer.settings import Settings, get_settings
 from indexer.store import read_manifest
 from tests.pg_support import (
-    Found,
     PgTarget,
     on_pg,
     query_one,
-    scratch_database,
-    shared_servers,
     wait_replayed,
     wait_until,
 )
 from tests.support import FIXTURES, make_settings
-
-
-@pytest.fixture(scope="module")
-def pg_servers() -> Found:
-    return shared_servers()
-
-
-@pytest.fixture()
-def pg(pg_servers: Found) -> Iterator[PgTarget]:
-    """A scratch database of its own for each test."""
-    with scratch_database(*pg_servers) as target:
-        yield target
 
 
 @pytest.fixture(scope="module")
