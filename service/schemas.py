@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from typing import Annotated, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -44,6 +45,7 @@ def _char_class(codes: list[int]) -> str:
     return "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in runs)
 
 
+@lru_cache(maxsize=1)
 def _query_pattern() -> str:
     """What ``_meaningful`` accepts, as a JSON Schema pattern for the OpenAPI document: no
     refused character (a control character that is not a space, U+FFFD), and at least one
@@ -67,7 +69,10 @@ def _query_pattern() -> str:
     return f"^{allowed}*{visible}{allowed}*$"
 
 
-QUERY_PATTERN = _query_pattern()
+def _document_query_rules(schema: dict[str, Any]) -> None:
+    # Built when the OpenAPI document is, not at import: it scans every code point.
+    schema["pattern"] = _query_pattern()
+
 
 Query = Annotated[
     str,
@@ -78,7 +83,7 @@ Query = Annotated[
         "at least one visible character",
         examples=["kreşler nerede?"],
         # Documents what _meaningful checks (its messages are clearer than a pattern's).
-        json_schema_extra={"pattern": QUERY_PATTERN},
+        json_schema_extra=_document_query_rules,
     ),
 ]
 

@@ -42,6 +42,13 @@ def copy(mini_settings: Settings, tmp_path: Path) -> Settings:
     )
 
 
+def _serving(settings: Settings, embedder: Embedder) -> tuple[SearchEngine, State, IndexWatcher]:
+    """An engine on the copy, the app state serving it, and a watcher of its folder."""
+    engine = SearchEngine(settings, embedder)
+    state = State({"engine": engine})
+    return engine, state, IndexWatcher(state, settings)
+
+
 def _add_flamingos(corpus: Path) -> None:
     (report,) = corpus.glob("*.txt")
     text = report.read_text(encoding="utf-8")
@@ -54,9 +61,7 @@ def _finds_flamingos(engine: SearchEngine) -> bool:
 
 
 def test_a_rebuilt_index_is_swapped_in_and_the_old_one_finishes(copy: Settings, embedder: Embedder) -> None:
-    old = SearchEngine(copy, embedder)
-    state = State({"engine": old})
-    watcher = IndexWatcher(state, copy)
+    old, state, watcher = _serving(copy, embedder)
     assert not anyio.run(watcher.check)  # nothing rebuilt yet
 
     _add_flamingos(copy.corpus_dir)
@@ -71,9 +76,7 @@ def test_a_rebuilt_index_is_swapped_in_and_the_old_one_finishes(copy: Settings, 
 def test_an_index_built_with_other_settings_is_not_served(
     copy: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    old = SearchEngine(copy, embedder)
-    state = State({"engine": old})
-    watcher = IndexWatcher(state, copy)
+    old, state, watcher = _serving(copy, embedder)
     _add_flamingos(copy.corpus_dir)
     build(copy.model_copy(update={"prefix_len": 4}), show_progress=False)
 
@@ -83,9 +86,7 @@ def test_an_index_built_with_other_settings_is_not_served(
 
 
 def test_a_damaged_rebuild_is_refused_until_a_good_one_arrives(copy: Settings, embedder: Embedder) -> None:
-    old = SearchEngine(copy, embedder)
-    state = State({"engine": old})
-    watcher = IndexWatcher(state, copy)
+    old, state, watcher = _serving(copy, embedder)
     _add_flamingos(copy.corpus_dir)
     build(copy, show_progress=False)
     (copy.index_dir / store.DENSE).write_bytes(b"")
@@ -100,9 +101,7 @@ def test_a_damaged_rebuild_is_refused_until_a_good_one_arrives(copy: Settings, e
 def test_a_manifest_of_another_format_is_reported_once(
     copy: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    old = SearchEngine(copy, embedder)
-    state = State({"engine": old})
-    watcher = IndexWatcher(state, copy)
+    old, state, watcher = _serving(copy, embedder)
     path = copy.index_dir / store.MANIFEST
     path.write_text(path.read_text(encoding="utf-8").replace('"format": ', '"format": 1'), encoding="utf-8")
 
