@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     closers: list[Callable[[], None]] = []
     resets: list[Callable[[], None]] = []  # query caches, emptied before each round
     if args.search:
-        from indexer.search import SearchEngine
+        from indexer.ranking import Engine
         from service.app import load_engine
 
         engine = load_engine(settings)
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             embedder.__dict__["onnx"] = onnx_encoder.OnnxEncoder(
                 folder, 2 // workers, graph, alone=batch == 1
             )
-            variant: SearchEngine = copy.copy(engine)
+            variant: Engine = copy.copy(engine)
             variant.embedder = embedder
             calls[name] = functools.partial(variant.search, k=10, mode="hybrid")
             closers.append(embedder._batcher.close)

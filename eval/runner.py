@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from tqdm import tqdm
 
 from eval.sets import Query
+from indexer.ranking import Engine
 
 # A searcher returns (passage id, passage text) pairs, best first.
 Searcher = Callable[[str, int, str], list[tuple[str, str]]]
@@ -14,11 +15,8 @@ Run = dict[str, dict[str, float]]
 DEPTH = 20  # results fetched per query: the metrics look at 10, the recall curve at 20
 
 
-def in_process(engine: object) -> Searcher:
-    """Search a loaded engine directly."""
-    from indexer.search import SearchEngine
-
-    assert isinstance(engine, SearchEngine)
+def in_process(engine: Engine) -> Searcher:
+    """Search a loaded engine (either backend) directly."""
 
     def search(query: str, k: int, mode: str) -> list[tuple[str, str]]:
         result = engine.search(query, k, mode)  # type: ignore[arg-type]

@@ -3,48 +3,23 @@
 from __future__ import annotations
 
 import copy
-import time
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from indexer import fusion, store
+from indexer import store
 from indexer.analysis import Analyzer
 from indexer.chunking import Passage
 from indexer.deascii import restore
 from indexer.embedding import Embedder
 from indexer.legal import parse_ref
 from indexer.lexical import LexicalIndex
+from indexer.ranking import MODES, Candidates, Clock, Hit, Mode, SearchResult, hits, rank
 from indexer.rerank import MatchIndex
 from indexer.sentences import best_per_passage
 from indexer.settings import Settings
 
-Mode = Literal["bm25", "dense", "hybrid"]
-MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One ranked passage and the scores that placed it."""
-
-    rank: int
-    score: float
-    passage: Passage
-    bm25: float | None
-    dense: float | None
-    sentence: float | None
-    cites: bool | None  # cites the reference the query names; None when it names none
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    query: str
-    mode: Mode
-    k: int
-    took_ms: float
-    hits: tuple[Hit, ...]
-    stages: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+__all__ = ["MODES", "Hit", "Mode", "SearchEngine", "SearchResult"]
 
 
 class SearchEngine:
@@ -71,14 +46,7 @@ class SearchEngine:
         self.dense_index = store.read_dense(folder)
         self.vectors = self.dense_index.reconstruct_n(0, self.dense_index.ntotal)
         self.sentence_vectors, self.sentence_starts = store.read_sentences(folder)
-        from indexer.build import resolve_model
-
-        self.embedder = embedder or Embedder(
-            resolve_model(settings),
-            threads=settings.torch_threads,
-            backend=settings.query_backend,
-            int8=settings.query_int8,
-        )
+        self.embedder = embedder or query_embedder(settings)
         if manifest.get("model_id") != self.embedder.model_id:
             raise store.IndexMissing(
                 f"index at {folder} was built with {manifest.get('model_id')}, the model is "
@@ -103,7 +71,7 @@ class SearchEngine:
 
     def search(self, query: str, k: int = 10, mode: Mode = "hybrid") -> SearchResult:
         """The ``k`` best passages for ``query``; ties break on passage id."""
-        clock = _Clock()
+        clock = Clock()
         depth = min(len(self), max(k, self.settings.candidates))
         terms = self.analyzer.terms(query)
         if not terms:  # only stop words or punctuation: nothing to look for, in any arm
@@ -121,30 +89,23 @@ class SearchEngine:
         cited = set(self.citations.get(ref.canonical, ())) if ref else set()
         candidates, arms = self._arms(lex_all, qvec, depth, cited)
         clock.lap("vectors")
-        tie = self.tie[candidates]
-        fused = arms[0] if mode == "bm25" else self._fuse(arms, tie)
-        if mode == "hybrid":
-            fused = self._rerank(fused, candidates, terms)
-        cites = np.isin(candidates, list(cited))
-        # A passage citing the very reference the query names outranks any near-miss: the
-        # re-ranked score is at most 1, so +1 puts every citing passage first.
-        fused = fused + cites
-        lex = arms[0] if lex_all is not None else None
-        dense = arms[-2:] if qvec is not None else None
-        hits = tuple(
-            Hit(
-                rank=r,
-                score=float(fused[at]),
-                passage=self.passages[candidates[at]],
-                bm25=float(lex[at]) if lex is not None else None,
-                dense=float(dense[0][at]) if dense is not None else None,
-                sentence=float(dense[1][at]) if dense is not None else None,
-                cites=bool(cites[at]) if ref else None,
-            )
-            for r, at in enumerate(fusion.top(fused, tie, k), start=1)
-        )
+        found = Candidates(
+            candidates, arms, lex_all is not None, qvec is not None, self.tie[candidates],
+            np.isin(candidates, list(cited)),
+        )  # fmt: skip
+        ranked = rank(self.settings, mode, found, lambda: self.matches.features(terms, candidates), k)
+        best = [self.passages[i] for i in candidates[ranked.at]]
+        result = hits(found, ranked, best, ref is not None)
         clock.lap("fusion")
-        return SearchResult(query, mode, k, round(clock.total(), 3), hits, clock.laps)
+        return SearchResult(query, mode, k, round(clock.total(), 3), result, clock.laps)
+
+    def cited(self, key: str) -> list[Passage]:
+        """The passages citing a canonical legal key (``5216/7/a``), in report order."""
+        return [self.passages[i] for i in self.citations.get(key, ())]
+
+    def citation_counts(self) -> dict[str, int]:
+        """Passages citing each canonical legal key."""
+        return {key: len(found) for key, found in self.citations.items()}
 
     def _arms(
         self, lex_all: np.ndarray | None, qvec: np.ndarray | None, depth: int, extra: set[int]
@@ -170,41 +131,17 @@ class SearchEngine:
             return candidates, np.vstack([*(a[candidates] for a in full), passage, sentence[candidates]])
         return candidates, np.vstack([a[candidates] for a in full]) if full else np.zeros((0, 0))
 
-    def _fuse(self, arms: np.ndarray, tie: np.ndarray) -> np.ndarray:
-        s = self.settings
-        weights = [s.bm25_weight, s.dense_weight, s.sentence_weight][-len(arms) :]
-        total = sum(weights)
-        # Only the ratios are settings; scaled to sum 1, a fused score stays in [0, 1].
-        weights = [w / total for w in weights] if total > 0 else [1 / len(arms)] * len(arms)
-        if s.fusion == "rrf":
-            return fusion.rrf(arms[[w > 0 for w in weights]], tie, s.rrf_k)
-        return fusion.convex(arms, weights, s.normalization)
 
-    def _rerank(self, fused: np.ndarray, candidates: np.ndarray, terms: list[str]) -> np.ndarray:
-        """Fused scores plus the weighted match features, scaled back into [0, 1]."""
-        s = self.settings
-        weights = np.array([s.coverage_weight, s.title_weight, s.phrase_weight, s.table_weight])
-        if not len(fused) or not weights.any():
-            return fused
-        base = fused if s.fusion == "convex" else fusion.min_max(fused)
-        bonus = weights @ self.matches.features(terms, candidates)
-        return np.asarray((base + bonus) / (1.0 + float(weights.sum())))
+def query_embedder(settings: Settings) -> Embedder:
+    """The query encoder the settings ask for."""
+    from indexer.build import resolve_model
 
-
-class _Clock:
-    """Milliseconds spent in each named stage, in order."""
-
-    def __init__(self) -> None:
-        self.started = self.last = time.perf_counter()
-        self.laps: dict[str, float] = {}
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.laps[stage] = (now - self.last) * 1000
-        self.last = now
-
-    def total(self) -> float:
-        return (self.last - self.started) * 1000
+    return Embedder(
+        resolve_model(settings),
+        threads=settings.torch_threads,
+        backend=settings.query_backend,
+        int8=settings.query_int8,
+    )
 
 
 def _titles(passages: list[Passage], analyzer: Analyzer) -> list[list[str]]:

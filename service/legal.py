@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.chunking import Passage
 from indexer.legal import KNOWN_LAWS, LegalRef, parse_ref
-from indexer.search import SearchEngine
+from indexer.ranking import Engine
 from service.schemas import ErrorResponse, Law, LawsResponse, LegalResponse
 from service.schemas import Passage as PassageOut
 
@@ -42,8 +42,8 @@ Reference = Annotated[
 router = APIRouter()
 
 
-def _engine(request: Request) -> SearchEngine:
-    engine: SearchEngine | None = getattr(request.app.state, "engine", None)
+def _engine(request: Request) -> Engine:
+    engine: Engine | None = getattr(request.app.state, "engine", None)
     if engine is None:
         raise StarletteHTTPException(503, "the index is not loaded yet")
     return engine
@@ -58,7 +58,7 @@ def legal(
     """The duties and passages citing a law, an article or a clause (`/legal?ref=5216/7/a`)."""
     engine = _engine(request)
     parsed = _reference(ref)
-    found = [engine.passages[i] for i in engine.citations.get(parsed.canonical, [])]
+    found = engine.cited(parsed.canonical)
     return LegalResponse(
         ref=parsed.canonical,
         law=parsed.law,
@@ -75,13 +75,14 @@ def legal(
 def laws(request: Request) -> LawsResponse:
     """Every law the indexed reports cite, most cited first, with passage counts."""
     engine = _engine(request)
+    counts = engine.citation_counts()
     articles: dict[str, int] = {}
-    for key in engine.citations:
+    for key in counts:
         if key.count("/") == 1:
             articles[key.split("/")[0]] = articles.get(key.split("/")[0], 0) + 1
     rows = [
-        Law(law=key, name=KNOWN_LAWS.get(key), passages=len(found), articles=articles.get(key, 0))
-        for key, found in engine.citations.items()
+        Law(law=key, name=KNOWN_LAWS.get(key), passages=found, articles=articles.get(key, 0))
+        for key, found in counts.items()
         if "/" not in key
     ]
     rows.sort(key=lambda law: (-law.passages, law.law))

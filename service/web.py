@@ -19,7 +19,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from indexer.search import Hit, SearchEngine
+from indexer.ranking import Engine, Hit
 from service import snippets
 from service.access_log import describe_query
 from service.schemas import MAX_QUERY_CHARS, SearchRequest
@@ -72,13 +72,13 @@ class ResultView:
     full_rows: Rows | None
 
 
-def _rows(lines: list[str], terms: set[str], engine: SearchEngine) -> Rows:
+def _rows(lines: list[str], terms: set[str], engine: Engine) -> Rows:
     # Rows end in empty cells where the report's last column is blank; those add only lines.
     cells = [line.rstrip("\t").split("\t") for line in lines]
     return [[snippets.highlight(c, terms, engine.analyzer) for c in row] for row in cells]
 
 
-def view(hit: Hit, terms: set[str], engine: SearchEngine, titles: dict[str, str]) -> ResultView:
+def view(hit: Hit, terms: set[str], engine: Engine, titles: dict[str, str]) -> ResultView:
     """The page's view of a hit: breadcrumb, citation, and the best part of its text."""
     p = hit.passage
     text = snippets.clean(p.text)
@@ -108,7 +108,7 @@ def view(hit: Hit, terms: set[str], engine: SearchEngine, titles: dict[str, str]
     )
 
 
-def _titles(engine: SearchEngine | None) -> dict[str, str]:
+def _titles(engine: Engine | None) -> dict[str, str]:
     corpus = engine.manifest.get("corpus", {}) if engine is not None else {}
     return {doc: str(meta.get("title", doc)) for doc, meta in corpus.items()}
 
@@ -129,7 +129,7 @@ async def page(request: Request, q: str = "") -> HTMLResponse:
     An empty ``q`` is the first visit (200); an unusable one (over 500 characters, control
     characters) re-shows the form with a message (422); no index 503; a failed search 500.
     """
-    engine: SearchEngine | None = getattr(request.app.state, "engine", None)
+    engine: Engine | None = getattr(request.app.state, "engine", None)
     titles = _titles(engine)
     context: dict[str, object] = {
         "q": q.strip(),
@@ -156,7 +156,7 @@ async def page(request: Request, q: str = "") -> HTMLResponse:
     return response
 
 
-def _search(engine: SearchEngine | None, q: str, titles: dict[str, str], context: dict[str, object]) -> int:
+def _search(engine: Engine | None, q: str, titles: dict[str, str], context: dict[str, object]) -> int:
     """Fill ``context`` with the results or a message; the response status."""
     try:
         params = SearchRequest(q=q)
