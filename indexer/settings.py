@@ -72,14 +72,17 @@ class Settings(BaseSettings):
 
     backend: Literal["embedded", "postgres"] = Field(
         "embedded",
-        description="embedded (BM25 + FAISS in process, what the service searches) or postgres "
-        "(`python -m indexer build` also loads PostgreSQL + pgvector; the service refuses it so far)",
+        description="embedded (BM25 + FAISS in process) or postgres (PostgreSQL + pgvector, loaded "
+        "by `python -m indexer build --backend postgres`)",
     )
     pg_dsn: str = Field("", description="PostgreSQL primary (libpq DSN): index builds write here")
     pg_replicas: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="read replicas' DSNs, comma-separated; none = read from the primary"
     )
     pg_ef_search: int = Field(100, ge=1, le=1000, description="pgvector HNSW search breadth")
+    pg_build_memory: str = Field(
+        "1GB", description="maintenance_work_mem of a load: HNSW graphs build fast while they fit"
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -94,7 +97,10 @@ class Settings(BaseSettings):
         description="origins whose pages may call the API from a browser (comma-separated); none = CORS off",
     )
     reload_interval: float = Field(
-        2.0, ge=0.0, description="seconds between checks for a rebuilt index to swap in; 0 = never"
+        2.0,
+        ge=0.0,
+        description="seconds between checks for a rebuilt index to swap in (0: never); postgres: "
+        "for a new current version (0: before every search)",
     )
 
     @field_validator("cors_origins", "pg_replicas", mode="before")

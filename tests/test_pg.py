@@ -66,6 +66,7 @@ def test_migrations_are_versioned_and_idempotent(pg: PgTarget) -> None:
         ).fetchall()
         assert {r[0] for r in partitioned} == {
             "citations", "passage_vectors", "passages", "postings", "sentence_vectors", "term_stats",
+            "vocabulary",
         }  # fmt: skip
 
 

@@ -43,12 +43,11 @@ WITH q AS (SELECT term, qtf FROM unnest(%(terms)s::text[], %(counts)s::float8[])
 iv AS (SELECT passages::float8 AS n, avgdl FROM index_versions WHERE version = %(v)s)
 SELECT t.ordinal,
        sum(q.qtf * ln(1 + (iv.n - s.df + 0.5) / (s.df + 0.5))
-           * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * p.length / iv.avgdl))) AS score
+           * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.length / iv.avgdl))) AS score
 FROM q
 JOIN term_stats s ON s.version = %(v)s AND s.term = q.term
 JOIN postings t ON t.version = %(v)s AND t.term = q.term
-JOIN passages p ON p.version = %(v)s AND p.ordinal = t.ordinal
-CROSS JOIN iv
+CROSS JOIN iv {join}
 WHERE {where}
 GROUP BY t.ordinal
 """
@@ -60,6 +59,16 @@ _PASSAGE_FIELDS = ("id", "doc_id", "text", "path", "page_start", "page_end", "pa
 
 
 Complete = Callable[[list[tuple[Any, ...]]], bool]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A passage as the ranking sees it before its text is needed."""
+
+    id: str
+    terms: str  # analyzed terms joined by spaces (a term never holds one)
+    path: tuple[str, ...]
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -135,14 +144,37 @@ class PgIndex:
         self, terms: Sequence[str], k: int, *, version: int, doc_id: str | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best passages by BM25 (only those sharing a term), best first."""
-        where = "p.doc_id = %(doc)s" if doc_id is not None else "true"
-        query = _BM25.format(where=where) + " ORDER BY score DESC, t.ordinal LIMIT %(k)s"
-        rows = self._read(version, query, self._bm25_params(terms) | {"doc": doc_id, "k": k})
-        return _columns(rows)
+        top, scores, _ = self.bm25(terms, k, version=version, doc_id=doc_id)
+        return top, scores
+
+    def bm25(
+        self,
+        terms: Sequence[str],
+        k: int,
+        *,
+        also: Sequence[int] = (),
+        version: int,
+        doc_id: str | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``bm25_top`` and the BM25 of the passages ``also`` (0 without a query term),
+        from one scoring pass."""
+        # Postings carry the passage length: only a document filter needs the passages.
+        join, where = ("JOIN passages p ON p.version = %(v)s AND p.ordinal = t.ordinal", "p.doc_id = %(doc)s")
+        if doc_id is None:
+            join, where = "", "true"
+        query = (
+            f"WITH scored AS MATERIALIZED ({_BM25.format(join=join, where=where)})"
+            " (SELECT ordinal, score, true FROM scored ORDER BY score DESC, ordinal LIMIT %(k)s)"
+            " UNION ALL (SELECT ordinal, score, false FROM scored WHERE ordinal = ANY(%(ids)s))"
+        )
+        ids = list(map(int, also))
+        rows = self._read(version, query, self._bm25_params(terms) | {"doc": doc_id, "k": k, "ids": ids})
+        top, scores = _columns([r for r in rows if r[2]])
+        return top, scores, _align([r for r in rows if not r[2]], ids)
 
     def bm25_for(self, terms: Sequence[str], ordinals: Sequence[int], *, version: int) -> np.ndarray:
         """BM25 of the given passages (0 for a passage without a query term)."""
-        query = _BM25.format(where="t.ordinal = ANY(%(ids)s)")
+        query = _BM25.format(join="", where="t.ordinal = ANY(%(ids)s)")
         rows = self._read(version, query, self._bm25_params(terms) | {"ids": list(map(int, ordinals))})
         return _align(rows, ordinals)
 
@@ -238,6 +270,31 @@ class PgIndex:
         rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=_all_of(ordinals))
         found = {int(o): list(t) for o, t in rows}
         return [found[int(o)] for o in ordinals]
+
+    def candidates(self, ordinals: Sequence[int], *, version: int) -> list[Candidate]:
+        """What the ranking needs of each given passage, in order: id, terms, path, kind."""
+        query = (  # terms as one string: far faster to read than a text[] of hundreds
+            "SELECT ordinal, id, array_to_string(terms, ' '), path, kind FROM passages"
+            " WHERE version = %(v)s AND ordinal = ANY(%(ids)s)"
+        )
+        rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=_all_of(ordinals))
+        found = {int(o): Candidate(str(i), str(t), tuple(p), str(k)) for o, i, t, p, k in rows}
+        return [found[int(o)] for o in ordinals]
+
+    def document_frequencies(self, terms: Sequence[str], *, version: int) -> dict[str, int]:
+        """Passages holding each of the terms (terms in none are left out)."""
+        query = "SELECT term, df FROM term_stats WHERE version = %(v)s AND term = ANY(%(terms)s)"
+        return {str(t): int(df) for t, df in self._read(version, query, {"terms": sorted(set(terms))})}
+
+    def spellings(self, folded: Sequence[str], *, version: int) -> dict[str, str]:
+        """The corpus's Turkish spelling of each ASCII-folded word that has one."""
+        query = "SELECT folded, word FROM vocabulary WHERE version = %(v)s AND folded = ANY(%(words)s)"
+        return {str(f): str(w) for f, w in self._read(version, query, {"words": sorted(set(folded))})}
+
+    def citation_counts(self, *, version: int) -> dict[str, int]:
+        """Passages citing each canonical legal key."""
+        query = "SELECT key, count(*) FROM citations WHERE version = %(v)s GROUP BY key ORDER BY key"
+        return {str(k): int(n) for k, n in self._read(version, query, {})}
 
     def cited(self, key: str, *, version: int) -> list[int]:
         """Ordinals of the passages citing a canonical legal key (``5216/7/a``)."""

@@ -44,7 +44,7 @@ _LOAD_LOCK = 0x52A9_0010  # advisory lock key: one load at a time
 _PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 # What a load writes and how: bump it whenever that changes (other rows, columns, indexes),
 # so `build --if-stale --backend postgres` reloads a database loaded the old way.
-LOADER_VERSION = 1
+LOADER_VERSION = 2  # 2: the vocabulary, lengths in postings, vacuumed partitions
 _VERSION_TABLE = re.compile(r"^(" + "|".join(schema.VERSION_TABLES) + r")_v(\d+)$")
 
 
@@ -68,6 +68,9 @@ def load_index(settings: Settings, dsn: str, *, keep: int = 1) -> int:
     started = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:
         schema.migrate(conn)
+        # HNSW builds are many times faster while the graph fits in this memory (this
+        # session only; about 2 kB a vector).
+        conn.execute("SELECT set_config('maintenance_work_mem', %s, false)", (settings.pg_build_memory,))
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOAD_LOCK,))
         try:
             clean_up(conn)
@@ -137,9 +140,11 @@ def _load(conn: psycopg.Connection[Any], folder: Path, manifest: dict[str, Any])
             owner = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(sentence_vectors))))
             _copy_vectors(conn, version, "sentence_vectors", _sentence_rows(sentence_vectors, owner, doc_ids))
             _copy_citations(conn, version, citations)
+            _copy_vocabulary(conn, version, store.read_json(folder / store.VOCABULARY))
             schema.index_version_tables(conn, version)
         for table in schema.VERSION_TABLES:
-            conn.execute(sql.SQL("ANALYZE {p}").format(p=schema.partition(table, version)))
+            # VACUUM sets the visibility map: postings are then read by index-only scans.
+            conn.execute(sql.SQL("VACUUM (ANALYZE) {p}").format(p=schema.partition(table, version)))
         _switch(conn, version, manifest, passages)
     except BaseException:
         try:
@@ -218,15 +223,16 @@ def _copy_passages(
 
 def _copy_terms(conn: psycopg.Connection[Any], version: int, terms: list[list[str]]) -> None:
     df: Counter[str] = Counter()
-    statement = sql.SQL("COPY {p} (version, term, ordinal, tf) FROM STDIN").format(
+    statement = sql.SQL("COPY {p} (version, term, ordinal, tf, length) FROM STDIN").format(
         p=schema.partition("postings", version)
     )
     with conn.cursor().copy(statement) as copy:
         for ordinal, passage_terms in enumerate(terms):
             tfs = Counter(passage_terms)
             df.update(tfs.keys())
+            length = len(passage_terms) or 1  # as in the passages table
             for term, tf in tfs.items():
-                copy.write_row((version, term, ordinal, tf))
+                copy.write_row((version, term, ordinal, tf, length))
     statement = sql.SQL("COPY {p} (version, term, df) FROM STDIN").format(
         p=schema.partition("term_stats", version)
     )
@@ -243,6 +249,15 @@ def _copy_citations(conn: psycopg.Connection[Any], version: int, citations: dict
         for key, ordinals in citations.items():
             for ordinal in ordinals:
                 copy.write_row((version, key, ordinal))
+
+
+def _copy_vocabulary(conn: psycopg.Connection[Any], version: int, vocabulary: dict[str, str]) -> None:
+    statement = sql.SQL("COPY {p} (version, folded, word) FROM STDIN").format(
+        p=schema.partition("vocabulary", version)
+    )
+    with conn.cursor().copy(statement) as copy:
+        for folded, word in vocabulary.items():
+            copy.write_row((version, folded, word))
 
 
 def _passage_vector_rows(vectors: np.ndarray, doc_ids: list[str]) -> Iterator[tuple[object, ...]]:

@@ -223,6 +223,9 @@ class Servers:
 def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.autocommit = True
     conn.prepare_threshold = None  # plan each query with its values: partition pruning at plan time
+    # A search's queries are small: starting parallel workers costs more than it saves, and
+    # concurrent searches already keep every core busy.
+    conn.execute("SET max_parallel_workers_per_gather = 0")
 
 
 def _broken(exc: psycopg.OperationalError) -> bool:

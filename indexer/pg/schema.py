@@ -109,6 +109,24 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE index_versions ADD COLUMN loader integer, ADD COLUMN schema integer;
         """,
     ),
+    (
+        3,
+        "each version's spelling vocabulary (ASCII-typed query words given their letters back)",
+        """
+        CREATE TABLE vocabulary (
+            version bigint NOT NULL,
+            folded text NOT NULL,          -- a word folded to ASCII (indexer.deascii)
+            word text NOT NULL             -- its most frequent spelling in the corpus
+        ) PARTITION BY LIST (version);
+        """,
+    ),
+    (
+        4,
+        "postings carry their passage's length (BM25 reads one index, joins no passages)",
+        """
+        ALTER TABLE postings ADD COLUMN length integer;  -- NULL in versions loaded before
+        """,
+    ),
 )
 
 # Each version's partition indexes ({t}: the partition's name). HNSW graphs are built with
@@ -121,7 +139,7 @@ VERSION_INDEXES: dict[str, tuple[str, ...]] = {
         "CREATE INDEX ON {t} (doc_id, ordinal)",
     ),
     # The inverted index: a term's postings in one B-tree range, read index-only.
-    "postings": ("CREATE INDEX ON {t} (term, ordinal) INCLUDE (tf)", "CREATE INDEX ON {t} (ordinal)"),
+    "postings": ("CREATE INDEX ON {t} (term, ordinal) INCLUDE (tf, length)", "CREATE INDEX ON {t} (ordinal)"),
     "term_stats": ("ALTER TABLE {t} ADD PRIMARY KEY (term)",),
     "passage_vectors": (
         "ALTER TABLE {t} ADD PRIMARY KEY (ordinal)",
@@ -133,6 +151,7 @@ VERSION_INDEXES: dict[str, tuple[str, ...]] = {
         "CREATE INDEX ON {t} USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 200)",
     ),
     "citations": ("CREATE INDEX ON {t} (key)",),
+    "vocabulary": ("ALTER TABLE {t} ADD PRIMARY KEY (folded)",),
 }
 VERSION_TABLES = tuple(VERSION_INDEXES)
 
