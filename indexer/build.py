@@ -62,6 +62,17 @@ def expected_manifest(settings: Settings, docs: list[Document], model_id: str) -
     }
 
 
+def mismatch(settings: Settings, manifest: dict[str, Any], model_id: str) -> str | None:
+    """Why an index built as ``manifest`` cannot be served under ``settings``, if it cannot.
+
+    The corpus may differ (that is what a rebuild is for); the model, analysis, chunking
+    and format must be the ones this service reads queries with.
+    """
+    want = expected_manifest(settings, [], model_id)
+    wrong = [key for key, value in want.items() if key != "corpus" and manifest.get(key) != value]
+    return f"built with other {', '.join(wrong)}" if wrong else None
+
+
 def staleness(settings: Settings) -> str | None:
     """Why the index must be (re)built, or None when it is current."""
     manifest = store.read_manifest(settings.index_dir)

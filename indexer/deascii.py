@@ -49,3 +49,17 @@ def restore(query: str, vocabulary: Mapping[str, str]) -> str:
         return vocabulary.get(fold(tr_lower(word)), word)
 
     return _WORD.sub(swap, query)
+
+
+def folded_words(query: str) -> list[str]:
+    """The vocabulary keys ``restore`` would look up for ``query`` (none when it is typed
+    with Turkish letters): what to fetch from a vocabulary that is not in memory.
+
+    >>> folded_words("Kopek barinagi")
+    ['kopek', 'barinagi']
+    >>> folded_words("Köpek barinagi")
+    []
+    """
+    if _TURKISH & set(query):
+        return []
+    return [fold(tr_lower(w)) for w in _WORD.findall(query)]

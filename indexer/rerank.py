@@ -11,7 +11,7 @@ where numeric answers sit.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,3 +98,37 @@ class MatchIndex:
 def _binary(rows: list[int], cols: list[int], shape: tuple[int, int]) -> sparse.csr_matrix:
     data = np.ones(len(rows), dtype=np.float64)
     return sparse.csr_matrix((data, (rows, cols)), shape=shape)
+
+
+def candidate_features(
+    query: Sequence[str],
+    texts: Sequence[str],
+    titles: Sequence[Sequence[str]],
+    idf: Mapping[str, float],
+    tables: Sequence[bool],
+) -> np.ndarray:
+    """``MatchIndex.features`` for an index that is not held in memory: from each
+    candidate's terms joined by spaces (terms never hold one), its title terms, and the
+    idf of the query's terms that occur in the corpus.
+
+    >>> idf = {"su": 1.0, "kesin": 1.0}
+    >>> candidate_features(["su", "kesin"], ["su kesin", "yol"], [["su"], []], idf,
+    ...                    [False, True]).round(2).tolist()
+    [[1.0, 0.0], [0.5, 0.0], [1.0, 0.0], [0.0, 1.0]]
+    """
+    out = np.zeros((len(FEATURES), len(texts)))
+    out[3] = np.asarray(tables, dtype=np.float64)
+    known = {t for t in query if t in idf}
+    total = sum(idf[t] for t in sorted(known))
+    if total > 0:
+        for row, found in (
+            (0, (known.intersection(t.split()) for t in texts)),
+            (1, map(known.intersection, titles)),
+        ):
+            out[row] = [sum(idf[t] for t in sorted(present)) / total for present in found]
+    # Substring search finds a pair at C speed: " a b " inside " text ".
+    wanted = [f" {a} {b} " for a, b in itertools.pairwise(query) if a in idf and b in idf]
+    if len(query) > 1 and wanted:
+        padded = [f" {t} " for t in texts]
+        out[2] = [sum(pair in text for pair in wanted) / (len(query) - 1) for text in padded]
+    return out

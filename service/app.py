@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from threadpoolctl import threadpool_limits
 
-from indexer.search import SearchEngine, SearchResult
+from indexer.ranking import Engine, SearchResult
+from indexer.search import SearchEngine
 from indexer.settings import Settings, get_settings
 from service.access_log import AccessLog
 from service.body_limit import BodyLimit
@@ -33,14 +34,12 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def load_engine(settings: Settings) -> SearchEngine:
-    """Load the index, building it first when it is missing or stale."""
+def load_engine(settings: Settings) -> Engine:
+    """Load the index, building it first when it is missing or stale; with the postgres
+    backend, connect to the database's current index version (loading it is the indexer's
+    job: `python -m indexer build --backend postgres`)."""
     if settings.backend == "postgres":
-        raise SystemExit(
-            "RAPOR_BACKEND=postgres: the service cannot search PostgreSQL yet (only "
-            "`python -m indexer build --backend postgres` loads the index there); unset "
-            "RAPOR_BACKEND to serve the embedded index"
-        )
+        return _pg_engine(settings)
     from indexer.build import build, staleness
 
     reason = staleness(settings)
@@ -52,7 +51,19 @@ def load_engine(settings: Settings) -> SearchEngine:
     return SearchEngine(settings)
 
 
-def create_app(settings: Settings | None = None, engine: SearchEngine | None = None) -> FastAPI:
+def _pg_engine(settings: Settings) -> Engine:
+    from indexer.pg import Unavailable
+    from indexer.pg.engine import PgSearchEngine
+
+    if not settings.pg_dsn:
+        raise SystemExit("RAPOR_BACKEND=postgres needs RAPOR_PG_DSN (and RAPOR_PG_REPLICAS to read from)")
+    try:
+        return PgSearchEngine(settings)
+    except Unavailable as exc:
+        raise SystemExit(f"cannot search PostgreSQL: {exc}") from None
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The app; with no engine given, it loads (or builds) one at startup."""
     settings = settings or get_settings()
 
@@ -67,9 +78,10 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             settings.search_threads, settings.search_queue, settings.search_timeout
         )
         app.state.engine = engine or load_engine(settings)
-        # A rebuilt index is swapped in while the service answers (service/reload.py).
+        # A rebuilt index is swapped in while the service answers (service/reload.py); the
+        # PostgreSQL engine follows the database's current version itself.
         watcher = None
-        if settings.reload_interval > 0:
+        if settings.reload_interval > 0 and isinstance(app.state.engine, SearchEngine):
             watcher = asyncio.create_task(IndexWatcher(app.state, settings).watch())
         yield
         if watcher is not None:
@@ -115,7 +127,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     @app.get("/healthz", response_model=Health, responses=_ERRORS)
     def healthz(request: Request) -> Health | JSONResponse:
         """Liveness and what is loaded."""
-        engine_: SearchEngine | None = getattr(request.app.state, "engine", None)
+        engine_: Engine | None = getattr(request.app.state, "engine", None)
         if engine_ is None:
             return error_response(503, "index_not_loaded", "the index is not loaded yet")
         m = engine_.manifest
@@ -131,14 +143,14 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
 
 
 async def _search(request: Request, params: SearchRequest) -> Response:
-    engine: SearchEngine | None = getattr(request.app.state, "engine", None)
+    engine: Engine | None = getattr(request.app.state, "engine", None)
     if engine is None:
         raise StarletteHTTPException(503, "the index is not loaded yet")
     body = await request.app.state.searches.run(_answer, engine, params)
     return Response(body, media_type="application/json")
 
 
-def _answer(engine: SearchEngine, params: SearchRequest) -> str:
+def _answer(engine: Engine, params: SearchRequest) -> str:
     # Serialized here, once, by pydantic-core: FastAPI would validate and encode the
     # model again (the response model still documents the shape).
     return to_response(engine.search(params.q, params.k, params.mode)).model_dump_json()

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from indexer.pg.pools import Unavailable
 from service.schemas import ErrorBody, ErrorDetail, ErrorResponse
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,12 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), headers=headers or None)
 
 
+async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL backend: no server answered, or the database holds no index to search.
+    log.error("search backend unavailable: %s", exc)
+    return error_response(503, "unavailable", str(exc), headers={"Retry-After": "5"})
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "internal error; the server log has the details")
@@ -81,4 +88,5 @@ def install_error_handlers(app: FastAPI) -> None:
     """Route validation, HTTP and unexpected errors to the one shape."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Unavailable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -18,7 +18,7 @@ from anyio import to_thread
 from starlette.datastructures import State
 
 from indexer import store
-from indexer.build import expected_manifest
+from indexer.build import mismatch
 from indexer.search import SearchEngine
 from indexer.settings import Settings
 
@@ -99,14 +99,3 @@ class IndexWatcher:
                 "rebuild it with `python -m indexer build`",
                 self.settings.index_dir,
             )
-
-
-def mismatch(settings: Settings, manifest: dict[str, Any], model_id: str) -> str | None:
-    """Why an index built as ``manifest`` cannot be served under ``settings``, if it cannot.
-
-    The corpus may differ (that is what a rebuild is for); the model, analysis, chunking
-    and format must be the ones this service reads queries with.
-    """
-    want = expected_manifest(settings, [], model_id)
-    wrong = [key for key, value in want.items() if key != "corpus" and manifest.get(key) != value]
-    return f"built with other {', '.join(wrong)}" if wrong else None

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from indexer.search import SearchEngine
 from indexer.settings import Settings
-from service.app import create_app, load_engine
+from service.app import create_app
 
 SITE = "https://belediye.example"
 
@@ -41,8 +40,3 @@ def test_configured_origins_alone_may_call_the_api(
         assert "access-control-allow-origin" not in refused.headers
         assert refused.status_code == 400  # in the one error shape, like every other error
         assert refused.json()["error"]["code"] == "cors_refused"
-
-
-def test_the_service_refuses_a_backend_it_cannot_search(mini_settings: Settings) -> None:
-    with pytest.raises(SystemExit, match="unset RAPOR_BACKEND"):
-        load_engine(mini_settings.model_copy(update={"backend": "postgres"}))

@@ -1,6 +1,7 @@
 """Reads on the replicas of the PostgreSQL backend, against a real primary and streaming hot
 standby (see tests/pg_support.py): where reads and writes go, what counts as a server
-down (a busy one is not), a hung statement, and a standby stopped during a load."""
+down (a busy one is not), a hung statement, and a standby stopped during a load (searched
+through the whole engine)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from indexer.embedding import Embedder
 from indexer.pg import PgIndex, Servers, Unavailable, cluster, load_index
+from indexer.pg.engine import PgSearchEngine
 from indexer.settings import Settings
 from tests.pg_support import (
     PgTarget,
@@ -129,15 +132,20 @@ def test_a_hung_statement_is_cancelled_and_the_next_server_answers(pg: PgTarget)
         assert servers.read(where) == port(pg.standby)
 
 
-def test_no_read_fails_while_the_standby_is_down_during_a_load(pg: PgTarget, mini_settings: Settings) -> None:
+def test_no_search_fails_while_the_standby_is_down_during_a_load(
+    pg: PgTarget, mini_settings: Settings, embedder: Embedder
+) -> None:
+    """Whole hybrid searches (every arm's reads) keep answering from the primary while the
+    standby is stopped and a new version is loaded, then from the standby again."""
     standby_dir = pg.standby_dir
     if standby_dir is None:
         pytest.skip("RAPOR_TEST_PG_DIR is not set: these tests cannot stop and restart the standby")
     load_index(mini_settings, pg.primary)
     wait_replayed(pg)
     servers = Servers(pg.primary, [pg.standby], retry_after=0.5)
-    index = PgIndex(on_pg(mini_settings, pg), servers=servers)
-    terms = mini_settings.analyzer().terms("belediye bütçe su")
+    settings = on_pg(mini_settings, pg).model_copy(update={"reload_interval": 0})
+    index = PgIndex(settings, servers=servers)
+    engine = PgSearchEngine(settings, embedder, index=index)
     ports: list[int] = []
     errors: list[str] = []
     stop = threading.Event()
@@ -145,8 +153,7 @@ def test_no_read_fails_while_the_standby_is_down_during_a_load(pg: PgTarget, min
     def reader() -> None:
         while not stop.is_set():
             try:
-                version = index.current()
-                index.bm25_top(terms, 10, version=version)
+                assert engine.search("belediye bütçe su", 5).hits
                 ports.append(servers.read(where))
             except Exception as exc:
                 errors.append(repr(exc))
@@ -168,7 +175,7 @@ def test_no_read_fails_while_the_standby_is_down_during_a_load(pg: PgTarget, min
     finally:
         stop.set()
         thread.join()
-        index.close()
+        engine.close()
         if cluster.server_pid(standby_dir) is None:  # never leave the standby down for later tests
             cluster.start_server(cluster.STANDBY, standby_dir)
     assert errors == []
