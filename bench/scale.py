@@ -1,12 +1,15 @@
-"""``python -m bench.scale``: how each query stage grows at 30x and 100x the report.
+"""``python -m bench.scale``: how each query stage grows at 30x and 100x the report, on
+the embedded backend and on PostgreSQL + pgvector (when ``RAPOR_PG_DSN`` names a primary).
 
 Writes synthetic indexes next to nothing real (a scratch folder): the report's passages
 repeated, each copy's terms perturbed as in ``bench.bm25`` and its passage and sentence
 vectors moved by noise (then renormalized), so no two copies are identical. Loads each
-with the real ``SearchEngine`` and asks the eval questions in hybrid mode with the query
-embeddings already cached (their cost does not depend on the corpus), printing load time,
-the process's RSS, and each stage's median / p99. The reference, in the same run, is the
-naive vector stage: NumPy scoring every passage and sentence vector.
+into each backend (on PostgreSQL, into a database of its own, dropped afterwards) and asks
+the eval questions in hybrid mode with the query embeddings already cached (their cost
+does not depend on the corpus), printing load time, the process's RSS (the database's
+size on PostgreSQL), each stage's median / p99, and the throughput of several threads
+searching at once. The reference, in the same run, is the naive vector stage: NumPy
+scoring every passage and sentence vector.
 """
 
 from __future__ import annotations
@@ -17,13 +20,18 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bench.bm25 import perturbed
 from bench.query import percentiles, timed
 from indexer import store
+from indexer.embedding import Embedder
+from indexer.settings import Settings
 
 STAGES = ("bm25", "vectors", "fusion", "total")
 
@@ -73,42 +81,110 @@ def rss_mb() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 30, 100])
+    parser.add_argument(
+        "--backends", nargs="+", choices=("embedded", "postgres"),
+        help="default: embedded, and postgres too when RAPOR_PG_DSN is set",
+    )  # fmt: skip
+    parser.add_argument("--threads", type=int, default=8, help="concurrent searches for throughput")
     args = parser.parse_args(argv)
 
     from eval.questions import DEFAULT_QUESTIONS, load_questions
-    from indexer.search import SearchEngine
     from indexer.settings import get_settings
     from service.app import load_engine
 
-    settings = get_settings()
+    settings = get_settings().model_copy(update={"backend": "embedded"})
+    backends = args.backends or ["embedded", *(["postgres"] if settings.pg_dsn else [])]
     base = load_engine(settings)
     queries = [q.question for q in load_questions(DEFAULT_QUESTIONS)]
     for q in queries:
         base.embedder.query(q)  # warm: the embedding does not grow with the corpus
-    print(f"{len(queries)} questions, hybrid, query vectors cached; ms median / p99; RSS of this process")
-    header = ("scale", "passages", "load s", "RSS MB", *STAGES, "naive vectors", "ratio")
+    print(
+        f"{len(queries)} questions, hybrid, query vectors cached; ms median / p99; q/s with "
+        f"{args.threads} threads; MB: this process's RSS (embedded), the database (postgres)"
+    )
+    header = ("scale", "backend", "passages", "load s", "MB", *STAGES, "q/s", "naive vectors", "ratio")
     print(" ".join(f"{h:>15}" for h in header))
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         for scale in args.scales:
             folder = Path(tmp) / f"x{scale}"
             n = synthetic_index(settings.index_dir, folder, scale)
-            started = time.perf_counter()
-            engine = SearchEngine(settings.model_copy(update={"index_dir": folder}), base.embedder)
-            load = time.perf_counter() - started
-            times: dict[str, list[float]] = {s: [] for s in STAGES}
-            for q in queries:
-                result = engine.search(q, 10)
-                for stage in STAGES[:-1]:
-                    times[stage].append(result.stages[stage])
-                times["total"].append(result.took_ms)
-            naive = [timed(_naive_vectors, engine, base.embedder.query(q)) for q in queries[:50]]
-            ratio = np.median(times["vectors"]) / np.median(naive)
-            row = [scale, n, f"{load:.1f}", f"{rss_mb():.0f}", *(percentiles(times[s]) for s in STAGES)]
-            print(" ".join(f"{x:>15}" for x in [*row, percentiles(naive), f"{ratio:.2f}"]))
-            del engine
+            for backend in backends:
+                opened = (_embedded if backend == "embedded" else _postgres)(settings, folder, base.embedder)
+                row = [scale, backend, n, f"{opened.load_s:.1f}", f"{opened.megabytes:.0f}"]
+                print(" ".join(f"{x:>15}" for x in [*row, *_measure(opened.engine, queries, args.threads)]))
+                opened.close()
             shutil.rmtree(folder)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Opened:
+    engine: Any
+    load_s: float
+    megabytes: float
+    close: Callable[[], None]
+
+
+def _embedded(settings: Settings, folder: Path, embedder: Embedder) -> Opened:
+    from indexer.search import SearchEngine
+
+    started = time.perf_counter()
+    engine = SearchEngine(settings.model_copy(update={"index_dir": folder}), embedder)
+    return Opened(engine, time.perf_counter() - started, rss_mb(), lambda: None)
+
+
+def _postgres(settings: Settings, folder: Path, embedder: Embedder) -> Opened:
+    """Load the synthetic index into a database of its own (replicated), and search it."""
+    import psycopg
+    from psycopg import sql
+
+    from indexer.pg import load_index
+    from indexer.pg.engine import PgSearchEngine
+
+    name = f"rapor_bench_{folder.name}"
+    with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    on = {
+        "index_dir": folder,
+        "pg_dsn": psycopg.conninfo.make_conninfo(settings.pg_dsn, dbname=name),
+        "pg_replicas": tuple(psycopg.conninfo.make_conninfo(r, dbname=name) for r in settings.pg_replicas),
+    }
+    local = settings.model_copy(update=on)
+    started = time.perf_counter()
+    load_index(local, local.pg_dsn)
+    load_s = time.perf_counter() - started
+    with psycopg.connect(local.pg_dsn) as conn:
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    engine = PgSearchEngine(local, embedder)
+
+    def close() -> None:
+        engine.close()
+        with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    return Opened(engine, load_s, size[0] / 2**20 if size else 0.0, close)
+
+
+def _measure(engine: Any, queries: list[str], threads: int) -> list[str]:
+    """Each stage's median / p99, throughput with ``threads`` at once, and (embedded only)
+    the naive vector stage and our ratio to it."""
+    times: dict[str, list[float]] = {s: [] for s in STAGES}
+    for q in queries:
+        result = engine.search(q, 10)
+        for stage in STAGES[:-1]:
+            times[stage].append(result.stages[stage])
+        times["total"].append(result.took_ms)
+    with ThreadPoolExecutor(threads) as pool:
+        started = time.perf_counter()
+        list(pool.map(lambda q: engine.search(q, 10), queries * 2))
+        rate = 2 * len(queries) / (time.perf_counter() - started)
+    out = [*(percentiles(times[s]) for s in STAGES), f"{rate:.0f}"]
+    if not hasattr(engine, "vectors"):
+        return [*out, "-", "-"]
+    naive = [timed(_naive_vectors, engine, engine.embedder.query(q)) for q in queries[:50]]
+    return [*out, percentiles(naive), f"{np.median(times['vectors']) / np.median(naive):.2f}"]
 
 
 def _naive_vectors(engine: object, qvec: np.ndarray) -> None:
