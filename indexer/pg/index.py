@@ -38,15 +38,20 @@ MAX_EF_SEARCH = 1000  # pgvector's upper bound
 # ef_search 200 (0.987 with 100); recall@10 0.999 with ef_search 100.
 _EF_PER_HIT = 2
 
+# The idf once per query term (float8 throughout: an integer plus 0.5 would be NUMERIC,
+# many times slower per row), then one term per posting, summed per passage.
 _BM25 = """
-WITH q AS (SELECT term, qtf FROM unnest(%(terms)s::text[], %(counts)s::float8[]) AS q (term, qtf)),
-iv AS (SELECT passages::float8 AS n, avgdl FROM index_versions WHERE version = %(v)s)
+WITH iv AS (SELECT passages::float8 AS n, avgdl FROM index_versions WHERE version = %(v)s),
+w AS (
+    SELECT s.term, q.qtf * ln(1 + (iv.n - s.df + 0.5::float8) / (s.df + 0.5::float8)) AS idf
+    FROM unnest(%(terms)s::text[], %(counts)s::float8[]) AS q (term, qtf)
+    JOIN term_stats s ON s.version = %(v)s AND s.term = q.term
+    CROSS JOIN iv
+)
 SELECT t.ordinal,
-       sum(q.qtf * ln(1 + (iv.n - s.df + 0.5) / (s.df + 0.5))
-           * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.length / iv.avgdl))) AS score
-FROM q
-JOIN term_stats s ON s.version = %(v)s AND s.term = q.term
-JOIN postings t ON t.version = %(v)s AND t.term = q.term
+       sum(w.idf * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.length / iv.avgdl))) AS score
+FROM w
+JOIN postings t ON t.version = %(v)s AND t.term = w.term
 CROSS JOIN iv {join}
 WHERE {where}
 GROUP BY t.ordinal
@@ -165,7 +170,9 @@ class PgIndex:
         query = (
             f"WITH scored AS MATERIALIZED ({_BM25.format(join=join, where=where)})"
             " (SELECT ordinal, score, true FROM scored ORDER BY score DESC, ordinal LIMIT %(k)s)"
-            " UNION ALL (SELECT ordinal, score, false FROM scored WHERE ordinal = ANY(%(ids)s))"
+            # A hash join: "ordinal = ANY(ids)" would compare every scored row with every id.
+            " UNION ALL (SELECT ordinal, score, false FROM scored"
+            " JOIN unnest(%(ids)s::integer[]) AS i (ordinal) USING (ordinal))"
         )
         ids = list(map(int, also))
         rows = self._read(version, query, self._bm25_params(terms) | {"doc": doc_id, "k": k, "ids": ids})

@@ -139,7 +139,12 @@ VERSION_INDEXES: dict[str, tuple[str, ...]] = {
         "CREATE INDEX ON {t} (doc_id, ordinal)",
     ),
     # The inverted index: a term's postings in one B-tree range, read index-only.
-    "postings": ("CREATE INDEX ON {t} (term, ordinal) INCLUDE (tf, length)", "CREATE INDEX ON {t} (ordinal)"),
+    # The version too: a query's "version = v" stays a filter on the partition, and an
+    # index-only scan can check it only from the index.
+    "postings": (
+        "CREATE INDEX ON {t} (term, ordinal) INCLUDE (tf, length, version)",
+        "CREATE INDEX ON {t} (ordinal)",
+    ),
     "term_stats": ("ALTER TABLE {t} ADD PRIMARY KEY (term)",),
     "passage_vectors": (
         "ALTER TABLE {t} ADD PRIMARY KEY (ordinal)",
