@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import resource
 import shutil
 import tempfile
@@ -86,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         help="default: embedded, and postgres too when RAPOR_PG_DSN is set",
     )  # fmt: skip
     parser.add_argument("--threads", type=int, default=8, help="concurrent searches for throughput")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the PostgreSQL databases: the next run skips their loads"
+    )
     args = parser.parse_args(argv)
 
     from eval.questions import DEFAULT_QUESTIONS, load_questions
@@ -109,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp) / f"x{scale}"
             n = synthetic_index(settings.index_dir, folder, scale)
             for backend in backends:
-                opened = (_embedded if backend == "embedded" else _postgres)(settings, folder, base.embedder)
+                open_ = _embedded if backend == "embedded" else _postgres
+                opened = open_(settings, folder, base.embedder, args.keep)
                 row = [scale, backend, n, f"{opened.load_s:.1f}", f"{opened.megabytes:.0f}"]
                 print(" ".join(f"{x:>15}" for x in [*row, *_measure(opened.engine, queries, args.threads)]))
                 opened.close()
@@ -126,7 +131,7 @@ class Opened:
     close: Callable[[], None]
 
 
-def _embedded(settings: Settings, folder: Path, embedder: Embedder) -> Opened:
+def _embedded(settings: Settings, folder: Path, embedder: Embedder, keep: bool) -> Opened:
     from indexer.search import SearchEngine
 
     started = time.perf_counter()
@@ -134,8 +139,10 @@ def _embedded(settings: Settings, folder: Path, embedder: Embedder) -> Opened:
     return Opened(engine, time.perf_counter() - started, rss_mb(), lambda: None)
 
 
-def _postgres(settings: Settings, folder: Path, embedder: Embedder) -> Opened:
-    """Load the synthetic index into a database of its own (replicated), and search it."""
+def _postgres(settings: Settings, folder: Path, embedder: Embedder, keep: bool) -> Opened:
+    """Load the synthetic index into a database of its own (replicated), and search it;
+    ``keep`` leaves the database for the next run, which searches it without loading it
+    again (load time "nan")."""
     import psycopg
     from psycopg import sql
 
@@ -144,8 +151,9 @@ def _postgres(settings: Settings, folder: Path, embedder: Embedder) -> Opened:
 
     name = f"rapor_bench_{folder.name}"
     with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     on = {
         "index_dir": folder,
         "pg_dsn": psycopg.conninfo.make_conninfo(settings.pg_dsn, dbname=name),
@@ -153,7 +161,9 @@ def _postgres(settings: Settings, folder: Path, embedder: Embedder) -> Opened:
     }
     local = settings.model_copy(update=on)
     started = time.perf_counter()
-    load_index(local, local.pg_dsn)
+    reused = _loaded(local.pg_dsn, len(store.read_passages(folder)))  # kept by a --keep run
+    if not reused:
+        load_index(local, local.pg_dsn)
     load_s = time.perf_counter() - started
     with psycopg.connect(local.pg_dsn) as conn:
         size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
@@ -161,10 +171,28 @@ def _postgres(settings: Settings, folder: Path, embedder: Embedder) -> Opened:
 
     def close() -> None:
         engine.close()
+        if keep:
+            return
         with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
-    return Opened(engine, load_s, size[0] / 2**20 if size else 0.0, close)
+    return Opened(engine, math.nan if reused else load_s, size[0] / 2**20 if size else 0.0, close)
+
+
+def _loaded(dsn: str, passages: int) -> bool:
+    """Whether the database's current version is a synthetic index of that many passages
+    loaded by this loader (the synthetic files' checksums differ from run to run)."""
+    import psycopg
+
+    from indexer.pg import LOADER_VERSION, schema_version
+
+    with psycopg.connect(dsn) as conn:
+        if schema_version(conn) == 0:
+            return False
+        row = conn.execute(
+            "SELECT passages, loader FROM current_version JOIN index_versions USING (version)"
+        ).fetchone()
+    return row is not None and tuple(row) == (passages, LOADER_VERSION)
 
 
 def _measure(engine: Any, queries: list[str], threads: int) -> list[str]:

@@ -284,9 +284,15 @@ def _create_database(primary: Server) -> None:
             conn.execute(f"CREATE DATABASE {DATABASE}")
 
 
-def start(base: Path, primary_port: int | None = None, standby_port: int | None = None) -> Cluster:
+def start(
+    base: Path,
+    primary_port: int | None = None,
+    standby_port: int | None = None,
+    shared_buffers: str | None = None,
+) -> Cluster:
     """Start the primary and the standby under ``base`` (created on first use: initdb,
-    then a base backup of the primary streaming from a replication slot)."""
+    then a base backup of the primary streaming from a replication slot); with
+    ``shared_buffers``, both servers' buffer cache from then on (128MB at creation)."""
     base = base.resolve()
     check_server_user()
     _own(base)
@@ -299,6 +305,8 @@ def start(base: Path, primary_port: int | None = None, standby_port: int | None 
         _run([str(bin_dir() / "initdb"), "-D", str(primary_dir), "-U", "postgres", "--auth=trust",
               "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])  # fmt: skip
         _append_settings(primary_dir, _settings(primary_port or free_port(), sockets))
+    if shared_buffers:
+        _append_settings(primary_dir, f"shared_buffers = '{shared_buffers}'\n")
     primary = start_server(PRIMARY, primary_dir)
     _create_database(primary)
     if not (standby_dir / "PG_VERSION").exists():
@@ -308,6 +316,8 @@ def start(base: Path, primary_port: int | None = None, standby_port: int | None 
               "-D", str(standby_dir), "-R", "-X", "stream", "-C", "-S", SLOT, "-c", "fast",
               "--no-sync"])  # fmt: skip
         _append_settings(standby_dir, f"port = {standby_port or free_port()}\n")
+    if shared_buffers:
+        _append_settings(standby_dir, f"shared_buffers = '{shared_buffers}'\n")
     standby = start_server(STANDBY, standby_dir)
     return Cluster(primary, (standby,))
 
@@ -325,12 +335,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, required=True, help="where the servers' data and logs live")
     parser.add_argument("--port", type=int, default=None, help="the primary's port (the standby's is free)")
     parser.add_argument(
+        "--shared-buffers",
+        help="both servers' buffer cache, e.g. 4GB (a benchmark at scale: HNSW graphs fit)",
+    )
+    parser.add_argument(
         "--test", action="store_true", help="export RAPOR_TEST_PG_* (what the tests read), not RAPOR_PG_*"
     )
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
-            print(start(args.dir, args.port).exports("RAPOR_TEST_PG_" if args.test else "RAPOR_PG_"))
+            print(
+                start(args.dir, args.port, shared_buffers=args.shared_buffers).exports(
+                    "RAPOR_TEST_PG_" if args.test else "RAPOR_PG_"
+                )
+            )
         else:
             stop(args.dir)
     except (ClusterError, RuntimeError) as exc:
