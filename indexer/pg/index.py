@@ -1,12 +1,7 @@
 """Query-side data access on PostgreSQL: what the search engine's arms need, as SQL.
 
 Passages are named by their ordinal (their position in the build, the embedded engine's
-passage index). Every call names an index version: a search takes ``current()`` once and
-passes it to each call, so all its arms read the same build. A server that does not have
-that version ready yet (a lagging replica) hands the call to the next server; when no
-server has it (a newer load dropped it), the call raises ``VersionGone`` (take ``current()``
-again), never empty rows. Which (server, database, version) was seen ready is cached, and
-checked again whenever a read comes back empty or short.
+passage index). Every call names an index version (see ``indexer.pg.reads``).
 
 BM25 is computed in SQL from the stored term frequencies, document frequencies, passage
 lengths, N and the average length, exactly as ``indexer.lexical.LexicalIndex`` does
@@ -15,17 +10,16 @@ lengths, N and the average length, exactly as ``indexer.lexical.LexicalIndex`` d
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-import psycopg
 
 from indexer.chunking import Passage
-from indexer.pg.pools import NotLoaded, Retry, Servers, VersionGone
+from indexer.pg.pools import Servers
+from indexer.pg.reads import MAX_EF_SEARCH, Scan, VersionedReads, all_of
 from indexer.settings import Settings
 
 # Sentences fetched for the best-sentence arm: SENTENCE_FANOUT per passage wanted, at least
@@ -33,7 +27,6 @@ from indexer.settings import Settings
 # sentence per passage; with 4 per passage and no minimum, 0.91 and 0.99).
 SENTENCE_FANOUT = 8
 SENTENCE_MIN_FETCH = 400
-MAX_EF_SEARCH = 1000  # pgvector's upper bound
 # HNSW explores at least twice the passages wanted: on the eval set, recall@100 0.998 with
 # ef_search 200 (0.987 with 100); recall@10 0.999 with ef_search 100.
 _EF_PER_HIT = 2
@@ -56,14 +49,8 @@ CROSS JOIN iv {join}
 WHERE {where}
 GROUP BY t.ordinal
 """
-Scan = Literal["auto", "hnsw", "exact"]  # the planner's choice, the HNSW graph, or every vector
-_NOT_LOADED = "no index version in PostgreSQL: run `python -m indexer build --backend postgres`"
-_READY_CACHE = 256  # (server, version) pairs remembered; forgotten all at once beyond that
 _PASSAGE_FIELDS = ("id", "doc_id", "text", "path", "page_start", "page_end", "page_estimate", "line_start",
                    "line_end", "kind")  # fmt: skip
-
-
-Complete = Callable[[list[tuple[Any, ...]]], bool]
 
 
 @dataclass(frozen=True)
@@ -87,7 +74,7 @@ class VersionInfo:
     manifest: dict[str, Any]
 
 
-class PgIndex:
+class PgIndex(VersionedReads):
     """The index in PostgreSQL, read from the replicas (``settings.pg_replicas``, else the
     primary ``settings.pg_dsn``) through ``Servers``."""
 
@@ -96,30 +83,11 @@ class PgIndex:
     ) -> None:
         if settings.bm25_variant != "lucene":
             raise ValueError(f"the PostgreSQL backend computes BM25 'lucene', not {settings.bm25_variant!r}")
-        self.servers = servers or Servers(settings.pg_dsn, settings.pg_replicas)
+        super().__init__(servers or Servers(settings.pg_dsn, settings.pg_replicas))
         self.k1, self.b = float(settings.bm25_k1), float(settings.bm25_b)
         self.ef_search = ef_search or settings.pg_ef_search
-        self._ready: set[tuple[str, int]] = set()  # (connection DSN, version) seen ready
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self.servers.close()
 
     # -- versions and documents ------------------------------------------------------------
-
-    def current(self) -> int:
-        """The current index version (as the server read sees it)."""
-
-        def work(conn: psycopg.Connection[Any]) -> int:
-            try:
-                row = conn.execute("SELECT version FROM current_version").fetchone()
-            except psycopg.errors.UndefinedTable:
-                row = None  # no schema yet
-            if row is None:
-                raise Retry(f"no index version on {_server(conn)}", final=NotLoaded(_NOT_LOADED))
-            return int(row[0])
-
-        return self.servers.read(work)
 
     def version_info(self, version: int) -> VersionInfo:
         """The version's N, average length, state and build manifest."""
@@ -264,7 +232,7 @@ class PgIndex:
         """The given passages, in the order asked (KeyError for an unknown ordinal)."""
         columns = ", ".join(_PASSAGE_FIELDS)
         query = f"SELECT ordinal, {columns} FROM passages WHERE version = %(v)s AND ordinal = ANY(%(ids)s)"
-        rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=_all_of(ordinals))
+        rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=all_of(ordinals))
         found = {}
         for ordinal, *values in rows:
             fields = dict(zip(_PASSAGE_FIELDS, values, strict=True))
@@ -274,7 +242,7 @@ class PgIndex:
     def terms(self, ordinals: Sequence[int], *, version: int) -> list[list[str]]:
         """The given passages' analyzed terms, in order (what the re-ranker matches)."""
         query = "SELECT ordinal, terms FROM passages WHERE version = %(v)s AND ordinal = ANY(%(ids)s)"
-        rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=_all_of(ordinals))
+        rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=all_of(ordinals))
         found = {int(o): list(t) for o, t in rows}
         return [found[int(o)] for o in ordinals]
 
@@ -284,7 +252,7 @@ class PgIndex:
             "SELECT ordinal, id, array_to_string(terms, ' '), path, kind FROM passages"
             " WHERE version = %(v)s AND ordinal = ANY(%(ids)s)"
         )
-        rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=_all_of(ordinals))
+        rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=all_of(ordinals))
         found = {int(o): Candidate(str(i), str(t), tuple(p), str(k)) for o, i, t, p, k in rows}
         return [found[int(o)] for o in ordinals]
 
@@ -310,84 +278,6 @@ class PgIndex:
         return [int(r[0]) for r in rows]
 
     # -- plumbing ----------------------------------------------------------------------------
-
-    def _read(
-        self,
-        version: int,
-        query: str,
-        params: dict[str, Any],
-        *,
-        ef: int | None = None,
-        scan: Scan = "auto",
-        filtered: bool = False,
-        complete: Complete = bool,
-    ) -> list[tuple[Any, ...]]:
-        """Run ``query`` for ``version`` on a server that has it ready. Rows that are not
-        ``complete`` (by default: none) make the server's readiness be checked again: a
-        version dropped since raises ``Retry`` (then ``VersionGone``), not empty data."""
-        params = params | {"v": version}
-
-        def work(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-            try:
-                self._check_ready(conn, version)
-                rows = run(conn)
-                if not complete(rows):
-                    self._check_ready(conn, version, cached=False)
-            except psycopg.errors.UndefinedTable as exc:  # no schema (a wiped database)
-                raise Retry(f"{exc}".strip(), final=NotLoaded(_NOT_LOADED)) from exc
-            return rows
-
-        def run(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-            local: dict[str, str] = {}  # settings for this transaction only
-            if ef is not None:
-                local["hnsw.ef_search"] = str(min(ef, MAX_EF_SEARCH))
-            if filtered:  # keep walking the graph until enough rows pass the filter
-                local["hnsw.iterative_scan"] = "strict_order"
-            if scan == "exact":
-                local["enable_indexscan"] = "off"
-            elif scan == "hnsw":  # no full scan, no sort: only the graph gives the order
-                local |= {"enable_seqscan": "off", "enable_sort": "off"}
-            if not local:
-                return conn.execute(query.encode(), params).fetchall()
-            with conn.transaction():
-                conn.execute(
-                    "SELECT set_config(name, value, true)"
-                    " FROM unnest(%s::text[], %s::text[]) AS s (name, value)",
-                    (list(local), list(local.values())),
-                )
-                return conn.execute(query.encode(), params).fetchall()
-
-        return self.servers.read(work)
-
-    def _check_ready(self, conn: psycopg.Connection[Any], version: int, *, cached: bool = True) -> None:
-        """Return if ``version`` is ready on ``conn``'s server and database, else ``Retry``
-        (``VersionGone`` when no server has it)."""
-        key = (conn.info.dsn, version)
-        with self._lock:
-            if cached and key in self._ready:
-                return
-            self._ready.discard(key)
-        row = conn.execute("SELECT state FROM index_versions WHERE version = %s", (version,)).fetchone()
-        if row is None or row[0] != "ready":
-            state = "not there" if row is None else row[0]
-            detail = f"version {version} is {state} on {_server(conn)}"
-            if conn.execute("SELECT 1 FROM current_version").fetchone() is None:
-                raise Retry(detail, final=NotLoaded(_NOT_LOADED))  # no version at all
-            raise Retry(detail, final=VersionGone(version, detail))
-        with self._lock:
-            if len(self._ready) >= _READY_CACHE:
-                self._ready.clear()
-            self._ready.add(key)
-
-
-def _server(conn: psycopg.Connection[Any]) -> str:
-    return f"{conn.info.host}:{conn.info.port}/{conn.info.dbname}"
-
-
-def _all_of(ordinals: Sequence[int]) -> Complete:
-    """Rows complete when they hold every ordinal asked for."""
-    wanted = {int(o) for o in ordinals}
-    return lambda rows: len({int(r[0]) for r in rows}) >= len(wanted)
 
 
 def _vector(qvec: np.ndarray) -> str:
