@@ -69,7 +69,7 @@ def load_index(settings: Settings, dsn: str, *, keep: int = 1) -> int:
     with psycopg.connect(dsn, autocommit=True) as conn:
         schema.migrate(conn)
         # HNSW builds are many times faster while the graph fits in this memory (this
-        # session only; about 2 kB a vector).
+        # session only; about 1.5 kB a vector).
         conn.execute("SELECT set_config('maintenance_work_mem', %s, false)", (settings.pg_build_memory,))
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOAD_LOCK,))
         try:
