@@ -7,9 +7,9 @@ import json
 import logging
 import sys
 
-from indexer.build import build, resolve_model, staleness
+from indexer.build import build, staleness
 from indexer.corpus import CorpusError
-from indexer.embedding import Embedder
+from indexer.search import query_embedder
 from indexer.settings import Settings, get_settings
 
 
@@ -32,12 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     try:
         if args.command == "model":
-            path = resolve_model(settings)
-            embedder = Embedder(
-                path, threads=settings.torch_threads, backend=settings.query_backend, int8=settings.query_int8
-            )
+            embedder = query_embedder(settings)
             embedder.query("")  # loads the query encoder: exports it to ONNX the first time
-            print(f"{path} ({embedder.dim} dimensions, queries on {embedder.backend})")
+            print(f"{embedder.model_path} ({embedder.dim} dimensions, queries on {embedder.backend})")
             return 0
         reason = staleness(settings)
         if args.command == "status":

@@ -95,6 +95,16 @@ class MatchIndex:
         return out
 
 
+def title_text(path: Sequence[str]) -> str:
+    """What a passage's title feature matches: its last two section-path levels (the
+    subsection and the department or heading that frames it).
+
+    >>> title_text(("3. Faaliyetler", "3.2. Çevre", "Plajlar"))
+    '3.2. Çevre Plajlar'
+    """
+    return " ".join(path[-2:])
+
+
 def _binary(rows: list[int], cols: list[int], shape: tuple[int, int]) -> sparse.csr_matrix:
     data = np.ones(len(rows), dtype=np.float64)
     return sparse.csr_matrix((data, (rows, cols)), shape=shape)

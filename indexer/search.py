@@ -15,7 +15,7 @@ from indexer.embedding import Embedder
 from indexer.legal import parse_ref
 from indexer.lexical import LexicalIndex
 from indexer.ranking import MODES, Candidates, Clock, Hit, Mode, SearchResult, hits, rank
-from indexer.rerank import MatchIndex
+from indexer.rerank import MatchIndex, title_text
 from indexer.sentences import best_per_passage
 from indexer.settings import Settings
 
@@ -145,13 +145,13 @@ def query_embedder(settings: Settings) -> Embedder:
 
 
 def _titles(passages: list[Passage], analyzer: Analyzer) -> list[list[str]]:
-    """Each passage's title terms: its last two section-path levels (the subsection and the
-    department or heading that frames it); paths repeat, so each is analyzed once."""
-    seen: dict[tuple[str, ...], list[str]] = {}
+    """Each passage's title terms; paths repeat, so each title is analyzed once."""
+    seen: dict[str, list[str]] = {}
     for p in passages:
-        if p.path[-2:] not in seen:
-            seen[p.path[-2:]] = analyzer.terms(" ".join(p.path[-2:]))
-    return [seen[p.path[-2:]] for p in passages]
+        title = title_text(p.path)
+        if title not in seen:
+            seen[title] = analyzer.terms(title)
+    return [seen[title_text(p.path)] for p in passages]
 
 
 def _top(scores: np.ndarray, depth: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from indexer.pg.pools import Unavailable
 from indexer.ranking import Engine, Hit
 from service import snippets
 from service.access_log import describe_query
@@ -109,7 +110,10 @@ def view(hit: Hit, terms: set[str], engine: Engine, titles: dict[str, str]) -> R
 
 
 def _titles(engine: Engine | None) -> dict[str, str]:
-    corpus = engine.manifest.get("corpus", {}) if engine is not None else {}
+    try:
+        corpus = engine.manifest.get("corpus", {}) if engine is not None else {}
+    except Unavailable:  # PostgreSQL cannot be read: the search below says so
+        corpus = {}
     return {doc: str(meta.get("title", doc)) for doc, meta in corpus.items()}
 
 
@@ -127,7 +131,8 @@ async def page(request: Request, q: str = "") -> HTMLResponse:
     service's search limits (a full service answers 503 with a message).
 
     An empty ``q`` is the first visit (200); an unusable one (over 500 characters, control
-    characters) re-shows the form with a message (422); no index 503; a failed search 500.
+    characters) re-shows the form with a message (422); no index, or its database unreachable,
+    503; a failed search 500.
     """
     engine: Engine | None = getattr(request.app.state, "engine", None)
     titles = _titles(engine)
@@ -176,6 +181,13 @@ def _search(engine: Engine | None, q: str, titles: dict[str, str], context: dict
         # question, those are mostly unrelated, so say that nothing matched instead.
         hits = result.hits if any(h.bm25 for h in result.hits) else ()
         context["results"] = [view(h, terms, engine, titles) for h in hits]
+    except Unavailable:
+        log.exception("search page: the search backend is unavailable")
+        context["message"] = (
+            "Arama şu anda kullanılamıyor",
+            "Arama veritabanına ulaşılamıyor. Lütfen birkaç dakika sonra yeniden deneyin.",
+        )
+        return 503
     except Exception:
         log.exception("search page failed for %s", describe_query(params.q, full=False))
         context["message"] = (

@@ -98,8 +98,8 @@ def test_passages_vectors_and_citations_come_back_as_built(
     info = index.version_info(version)
     assert index.count(version) == info.passages == len(mini_engine) and info.state == "ready"
     assert info.manifest["checksums"] == (read_manifest(mini_settings.index_dir) or {})["checksums"]
-    assert index.terms(ordinals, version=version) == [
-        read_json(mini_settings.index_dir / TERMS)[o] for o in ordinals
+    assert [c.terms for c in index.candidates(ordinals, version=version)] == [
+        " ".join(read_json(mini_settings.index_dir / TERMS)[o]) for o in ordinals
     ]
     for key, cited in mini_engine.citations.items():
         assert index.cited(key, version=version) == cited

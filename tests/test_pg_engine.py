@@ -236,7 +236,7 @@ def test_without_a_database_or_an_index_the_service_says_what_to_do(
         load_engine(on_pg(settings, scratch))  # an empty database
 
 
-def test_a_lost_database_is_a_503_in_the_error_shape(
+def test_a_lost_database_is_a_503_in_the_error_shape_and_on_the_page(
     pg_servers: Found, mini_settings: Settings, embedder: Embedder
 ) -> None:
     with scratch_database(*pg_servers) as target:
@@ -250,7 +250,9 @@ def test_a_lost_database_is_a_503_in_the_error_shape(
             with psycopg.connect(pg_servers[0], autocommit=True) as conn:
                 conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(str(name))))
             response = client.get("/search", params={"q": "su"})
+            page = client.get("/", params={"q": "su"})
         engine.close()
+    assert page.status_code == 503 and "Arama şu anda kullanılamıyor" in page.text
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert response.json()["error"]["code"] == "unavailable"

@@ -124,7 +124,7 @@ def test_a_dropped_version_raises_version_gone_never_empty_rows(
         assert query_one(pg.primary, "SELECT count(*) FROM index_versions WHERE version = %s", (first,)) == 0
         calls: dict[str, Callable[[], object]] = {
             "passages": lambda: index.passages([0], version=first),
-            "terms": lambda: index.terms([0], version=first),
+            "candidates": lambda: index.candidates([0], version=first),
             "bm25_top": lambda: index.bm25_top(terms, 5, version=first),
             "bm25_for": lambda: index.bm25_for(terms, [0, 1], version=first),
             "count": lambda: index.count(first),

@@ -15,6 +15,7 @@ and search again. A version built with another model, analysis or chunking is re
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import math
 import threading
@@ -33,14 +34,14 @@ from indexer.legal import parse_ref
 from indexer.pg.index import PgIndex, VersionInfo
 from indexer.pg.pools import Unavailable, VersionGone
 from indexer.ranking import Candidates, Clock, Mode, SearchResult, hits, rank
-from indexer.rerank import candidate_features
+from indexer.rerank import candidate_features, title_text
 from indexer.search import query_embedder
 from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _ATTEMPTS = 3  # searches of one query restarted on a newer version before giving up
-_TITLES = 50_000  # title analyses remembered; forgotten all at once beyond that
+_TITLES = 50_000  # title analyses remembered
 
 
 class PgSearchEngine:
@@ -57,7 +58,8 @@ class PgSearchEngine:
         self._refused: set[int] = set()
         self._current: tuple[float, int] | None = None  # (monotonic time read, version)
         self._lock = threading.Lock()
-        self._titles: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # Title terms by title text: paths repeat across passages and searches.
+        self._title_terms = functools.lru_cache(maxsize=_TITLES)(self.analyzer.terms)
         self.version()  # no version, or none this service can search: say so now
         self.embedder.query("")  # loads the query encoder now, not at the first search
 
@@ -160,7 +162,7 @@ class PgSearchEngine:
             df = self.index.document_frequencies(terms, version=v)
             n = info.passages
             idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-            titles = [self._title(m.path) for m in meta]
+            titles = [self._title_terms(title_text(m.path)) for m in meta]
             tables = [m.kind == "table" for m in meta]
             return candidate_features(terms, [m.terms for m in meta], titles, idf, tables)
 
@@ -190,19 +192,10 @@ class PgSearchEngine:
         if qvec is not None:  # the vector arms' scores of the other arms' candidates
             for arm, read in zip(arms[-2:], (self.index.dense_for, self.index.sentence_for), strict=True):
                 missing = [o for o in ordinals if o not in arm]
-                arm.update(_scores(np.array(missing, dtype=np.int64), read(qvec, missing, version=v)))
+                if missing:
+                    arm.update(_scores(np.array(missing, dtype=np.int64), read(qvec, missing, version=v)))
         clock.lap("vectors")
         return np.array(ordinals, dtype=np.int64), [np.array([a.get(o, 0.0) for o in ordinals]) for a in arms]
-
-    def _title(self, path: tuple[str, ...]) -> tuple[str, ...]:
-        """The title terms of a passage at ``path`` (as ``indexer.search._titles``)."""
-        key = path[-2:]
-        found = self._titles.get(key)
-        if found is None:
-            if len(self._titles) >= _TITLES:
-                self._titles = {}
-            found = self._titles[key] = tuple(self.analyzer.terms(" ".join(key)))
-        return found
 
     # -- legal references ----------------------------------------------------------------------
 

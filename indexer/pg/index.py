@@ -149,9 +149,7 @@ class PgIndex(VersionedReads):
 
     def bm25_for(self, terms: Sequence[str], ordinals: Sequence[int], *, version: int) -> np.ndarray:
         """BM25 of the given passages (0 for a passage without a query term)."""
-        query = _BM25.format(join="", where="t.ordinal = ANY(%(ids)s)")
-        rows = self._read(version, query, self._bm25_params(terms) | {"ids": list(map(int, ordinals))})
-        return _align(rows, ordinals)
+        return self.bm25(terms, 0, also=ordinals, version=version)[2]
 
     def _bm25_params(self, terms: Sequence[str]) -> dict[str, Any]:
         counts = Counter(terms)
@@ -237,13 +235,6 @@ class PgIndex(VersionedReads):
         for ordinal, *values in rows:
             fields = dict(zip(_PASSAGE_FIELDS, values, strict=True))
             found[int(ordinal)] = Passage(**fields | {"path": tuple(fields["path"])})
-        return [found[int(o)] for o in ordinals]
-
-    def terms(self, ordinals: Sequence[int], *, version: int) -> list[list[str]]:
-        """The given passages' analyzed terms, in order (what the re-ranker matches)."""
-        query = "SELECT ordinal, terms FROM passages WHERE version = %(v)s AND ordinal = ANY(%(ids)s)"
-        rows = self._read(version, query, {"ids": list(map(int, ordinals))}, complete=all_of(ordinals))
-        found = {int(o): list(t) for o, t in rows}
         return [found[int(o)] for o in ordinals]
 
     def candidates(self, ordinals: Sequence[int], *, version: int) -> list[Candidate]:
