@@ -161,7 +161,8 @@ def _postgres(settings: Settings, folder: Path, embedder: Embedder, keep: bool) 
     }
     local = settings.model_copy(update=on)
     started = time.perf_counter()
-    reused = _loaded(local.pg_dsn, len(store.read_passages(folder)))  # kept by a --keep run
+    passages = int(store.read_json(folder / store.MANIFEST)["passages"])
+    reused = _loaded(local.pg_dsn, passages)  # kept by a --keep run
     if not reused:
         load_index(local, local.pg_dsn)
     load_s = time.perf_counter() - started
