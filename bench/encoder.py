@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import copy
 import functools
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -91,6 +92,33 @@ def quality(folder: Path, texts: Sequence[str]) -> None:
         )
 
 
+def sensitivity(folder: Path, texts: Sequence[str]) -> None:
+    """How far int8 moves the vectors with each feed-forward output MatMul left in fp32,
+    one layer at a time, then with ``onnx_encoder.FP32_NODES`` (how those were chosen)."""
+    import tempfile
+
+    reference = onnx_encoder.OnnxEncoder(folder, 2, onnx_encoder.GRAPH)
+    fp32 = np.vstack([reference.encode([t]) for t in texts])
+    layers = sorted({int(m) for m in re.findall(r"/layer\.(\d+)/output/dense/", _node_names(folder))})
+    skips: dict[str, re.Pattern[str] | None] = {"none": None}
+    skips |= {f"layer {i}": re.compile(rf"/layer\.{i}/output/dense/") for i in layers}
+    skips["FP32_NODES"] = onnx_encoder.FP32_NODES
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, (name, skip) in enumerate(skips.items()):
+            graph = onnx_encoder.quantize(folder, skip, Path(tmp) / f"{n}.onnx")
+            encoder = onnx_encoder.OnnxEncoder(folder, 2, graph, alone=True)
+            moved = 1 - np.sum(np.vstack([encoder.encode([t]) for t in texts]) * fp32, axis=1)
+            print(f"int8, fp32 kept: {name:<12} 1 - cosine to fp32 mean {moved.mean():.5f}", end=" ")
+            print(f"max {moved.max():.5f}")
+
+
+def _node_names(folder: Path) -> str:
+    import onnx
+
+    graph = onnx.load(str(folder / onnx_encoder.GRAPH), load_external_data=False)
+    return "\n".join(n.name for n in graph.graph.node)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.encoder", description=__doc__)
     parser.add_argument("--clients", type=int, default=8)
@@ -98,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--search", action="store_true", help="whole hybrid searches")
     parser.add_argument("--only", nargs="+", help="variants whose name contains one of these")
+    parser.add_argument(
+        "--sensitivity", action="store_true", help="only: how far int8 moves vectors, per fp32 MatMul kept"
+    )
     args = parser.parse_args(argv)
 
     from threadpoolctl import threadpool_limits
@@ -115,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     Embedder(str(folder)).onnx  # noqa: B018 - exports and quantizes the graph if missing
     threadpool_limits(1)  # as the service does: one BLAS thread per search thread
     prompt = "query: "
+    if args.sensitivity:
+        sensitivity(folder, [prompt + t for t in questions] + [prompt + t for t in texts[1::3]])
+        return 0
     quality(folder, [prompt + t for t in questions] + [prompt + t for t in texts[1::3]])
 
     chosen = {k: v for k, v in VARIANTS.items() if not args.only or any(w in k for w in args.only)}

@@ -21,11 +21,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _ONNX_UP_TO = 64  # texts embedded through ONNX rather than torch (see Embedder.passages)
-# Queries go through the exported fp32 graph, concurrent ones batched on one worker. With
-# int8=True, through the int8 graph at half the CPU (and slightly lower quality: see the
-# README), each alone (an int8 call scales activations per call, so a query's vector would
-# depend on the queries batched with it), on two one-thread workers: on two cores that
-# beats one two-thread run (bench/encoder.py). Plans: (graph, workers, max batch).
+# int8=False: queries go through the exported fp32 graph, concurrent ones batched on one
+# worker. int8=True (the service's default, RAPOR_QUERY_INT8): through the int8 graph at
+# half the CPU (eval MRR@10 within 0.002: see the README), each alone (an int8 call
+# scales activations per call, so a query's vector would depend on the queries batched
+# with it), on two one-thread workers: on two cores that beats one two-thread run
+# (bench/encoder.py). Plans: (graph, workers, max batch).
 QUERY_PLANS = {False: (onnx_encoder.GRAPH, 1, 16), True: (onnx_encoder.INT8_GRAPH, 2, 1)}
 
 

@@ -25,7 +25,8 @@ def model_path() -> str:
 
 @pytest.fixture(scope="session")
 def embedder(model_path: str) -> Embedder:
-    return Embedder(model_path)
+    """The query encoder the service uses by default."""
+    return Embedder(model_path, int8=Settings().query_int8)
 
 
 @pytest.fixture(scope="session")
