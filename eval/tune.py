@@ -2,13 +2,16 @@
 
 Index-time settings (chunk size, path levels, stemmer) need a rebuild each; run
 ``python -m eval --split dev`` with ``RAPOR_*`` variables for those. This script
-grids the settings that only change ranking, on one loaded index, and prints the
-best by dev MRR@10 (ties: R@5): the BM25 settings under the current fusion, the fusion
-(the three arms' weights on a 0.1 grid, or RRF) under the current BM25 settings, and the
-second stage's weights (indexer/rerank.py) under the current fusion. With 97 dev
-questions one question moves MRR@10 by up to 0.01, so weights are chosen by the mean over
-each point and its grid neighbours, not by the single best point. Never tune on the test
-split.
+grids the settings that only change ranking, on loaded indexes, and prints the best by
+dev MRR@10 (ties: R@5): the BM25 settings under the current fusion, the fusion (the three
+arms' weights on a 0.1 grid, or RRF) under the current BM25 settings, and the second
+stage's weights (indexer/rerank.py) under the current fusion (``--stages`` picks some).
+``--with thquad`` adds a benchmark as a second dev collection: a point then scores the
+mean of the collections' MRR@10, so a choice must hold on Wikipedia-style questions as
+well as on ours (XQuAD-tr is kept for testing, like the report's test split). With 97
+dev questions one question moves MRR@10 by up to 0.01, so weights are chosen by the mean
+over each point and its grid neighbours, not by the single best point. Never tune on
+the test split.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ import argparse
 import itertools
 from typing import Any
 
+import numpy as np
+from tqdm import tqdm
+
 from eval.metrics import score
 from eval.questions import DEFAULT_QUESTIONS
 from eval.runner import in_process, run_queries
-from eval.sets import report_set
+from eval.sets import benchmark_set, report_set
 
 GRID: dict[str, list[Any]] = {
     "bm25_variant": ["lucene", "okapi", "plus", "l"],
@@ -46,45 +52,70 @@ FUSIONS: list[dict[str, Any]] = [
 ]
 
 
+STAGES = ("bm25", "fusion", "rerank")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.tune", description=__doc__)
     parser.add_argument("--split", choices=("dev",), default="dev")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--with", dest="also", nargs="*", default=[], help="benchmarks tuned on too")
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
     args = parser.parse_args(argv)
 
     from indexer.search import SearchEngine
-    from indexer.settings import get_settings
+    from indexer.settings import Settings, get_settings
+    from service.app import load_engine
+
+    def embedded(settings: Settings) -> SearchEngine:
+        engine = load_engine(settings)  # builds the index when missing or stale
+        if not isinstance(engine, SearchEngine):
+            raise SystemExit("eval.tune grids the embedded backend: unset RAPOR_BACKEND")
+        return engine
 
     base = get_settings()
-    ev = report_set(base, DEFAULT_QUESTIONS, args.split)
-    embedder = SearchEngine(base).embedder
-
-    loaded = SearchEngine(base, embedder)
+    loaded = embedded(base)
+    sets = [(report_set(base, DEFAULT_QUESTIONS, args.split), loaded)]
+    for name in args.also:
+        bench = benchmark_set(base.benchmarks_dir / name, base, base.index_dir.parent / "bench")
+        sets.append((bench, embedded(bench.settings)))
     query_time = {*WEIGHTS, *RERANK, "fusion", "rrf_k"}
 
-    def grid(changes: list[dict[str, Any]]) -> list[tuple[float, float, dict[str, Any]]]:
-        rows = []
-        for change in changes:
-            settings = base.model_copy(update=change)
+    def measure(change: dict[str, Any]) -> tuple[float, float]:
+        """Mean MRR@10 and R@5 over the dev collections with ``change`` applied."""
+        found = []
+        for ev, engine in sets:
+            settings = engine.settings.model_copy(update=change)
             if change.keys() <= query_time:  # only ranking changes: reuse the loaded index
-                engine = loaded.with_settings(settings)
+                variant = engine.with_settings(settings)
             else:
-                engine = SearchEngine(settings, embedder)
-            m = score(ev.qrels, run_queries(in_process(engine), ev.queries, "hybrid", progress=False))
-            rows.append((m["MRR@10"], m["R@5"], change))
+                variant = SearchEngine(settings, loaded.embedder)
+            m = score(ev.qrels, run_queries(in_process(variant), ev.queries, "hybrid", progress=False))
+            found.append((m["MRR@10"], m["R@5"]))
+        mrr, r5 = np.mean(found, axis=0)
+        return float(mrr), float(r5)
+
+    def grid(changes: list[dict[str, Any]]) -> list[tuple[float, float, dict[str, Any]]]:
+        rows = [(*measure(change), change) for change in tqdm(changes, desc="grid", leave=False)]
         return sorted(rows, key=lambda r: (r[0], r[1]), reverse=True)
 
-    lexical = grid([dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())])
-    fused = grid(FUSIONS)
-    best_rrf = next(r for r in fused if r[2]["fusion"] == "rrf")
-    for mrr, r5, change in [*lexical[:3], *fused[: args.top], best_rrf]:
-        print(f"MRR@10 {mrr:.3f}  R@5 {r5:.3f}  {change}")
-    smooth = smoothed({_point(c, WEIGHTS): m for m, _, c in fused if c["fusion"] == "convex"})
-    for point, mean in smooth[:5]:
-        print(f"neighbourhood MRR@10 {mean:.3f}  bm25/dense/sentence weights {point}")
-    reranked = grid(RERANKS)
-    for point, mean in smoothed({_point(c, RERANK): m for m, _, c in reranked})[:5]:
-        print(f"neighbourhood MRR@10 {mean:.3f}  coverage/title/phrase/table weights {point}")
+    print(f"dev collections: {', '.join(ev.name for ev, _ in sets)} (mean MRR@10, mean R@5)")
+    if "bm25" in args.stages:
+        lexical = grid([dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())])
+        for mrr, r5, change in lexical[:3]:
+            print(f"MRR@10 {mrr:.4f}  R@5 {r5:.4f}  {change}")
+    if "fusion" in args.stages:
+        fused = grid(FUSIONS)
+        best_rrf = next(r for r in fused if r[2]["fusion"] == "rrf")
+        for mrr, r5, change in [*fused[: args.top], best_rrf]:
+            print(f"MRR@10 {mrr:.4f}  R@5 {r5:.4f}  {change}")
+        smooth = smoothed({_point(c, WEIGHTS): m for m, _, c in fused if c["fusion"] == "convex"})
+        for point, mean in smooth[:5]:
+            print(f"neighbourhood MRR@10 {mean:.4f}  bm25/dense/sentence weights {point}")
+    if "rerank" in args.stages:
+        reranked = grid(RERANKS)
+        for point, mean in smoothed({_point(c, RERANK): m for m, _, c in reranked})[:5]:
+            print(f"neighbourhood MRR@10 {mean:.4f}  coverage/title/phrase/table weights {point}")
     return 0
 
 
