@@ -59,11 +59,13 @@ def pg_engine(mini_pg: tuple[Settings, PgTarget], embedder: Embedder) -> Iterato
 
 def _same(a: SearchResult, b: SearchResult) -> None:
     """The same hits, BM25 within 1e-6; cosines within 1e-5 (PostgreSQL sums them in double
-    precision, NumPy in single: a cosine rounded to 6 places may round the other way)."""
+    precision, NumPy in single, and they come back rounded to 6 places); fused scores within
+    1e-4: min-max normalization divides an arm's difference by its span over the
+    candidates (a few hundredths here: cosines 1e-6 apart gave fused scores 1.7e-5 apart)."""
     assert [h.passage for h in a.hits] == [h.passage for h in b.hits]
     for x, y in zip(a.hits, b.hits, strict=True):
         assert (x.rank, x.cites) == (y.rank, y.cites)
-        pairs = ((x.bm25, y.bm25, 1e-6), (x.score, y.score, 1e-5), (x.dense, y.dense, 1e-5),
+        pairs = ((x.bm25, y.bm25, 1e-6), (x.score, y.score, 1e-4), (x.dense, y.dense, 1e-5),
                  (x.sentence, y.sentence, 1e-5))  # fmt: skip
         for got, want, tolerance in pairs:
             assert (got is None) == (want is None)
@@ -105,9 +107,9 @@ def _answers(client: TestClient) -> list[Any]:
 
 
 def _alike(got: Any, want: Any, at: str = "") -> None:
-    """Equal JSON, floats within 1e-5 (cosines: see ``_same``)."""
+    """Equal JSON, floats within 1e-4 (fused scores: see ``_same``)."""
     if isinstance(want, float):
-        assert got == pytest.approx(want, abs=1e-5), at
+        assert got == pytest.approx(want, abs=1e-4), at
     elif isinstance(want, dict):
         assert isinstance(got, dict) and got.keys() == want.keys(), at
         for key in want:
