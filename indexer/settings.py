@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     sentence_weight: float = Field(0.4, ge=0.0, description="best-sentence-vector arm")
     # Second stage in hybrid mode (indexer/rerank.py), relative to a fused score in [0, 1].
     coverage_weight: float = Field(0.5, ge=0.0, description="share of the query's terms present")
-    title_weight: float = Field(0.3, ge=0.0, description="share of them in the section title")
+    title_weight: float = Field(0.1, ge=0.0, description="share of them in the section title")
     phrase_weight: float = Field(0.3, ge=0.0, description="share of adjacent term pairs present")
     table_weight: float = Field(0.05, ge=0.0, description="prior for table passages")
     normalization: Literal["minmax", "zscore"] = "minmax"
