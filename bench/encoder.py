@@ -99,7 +99,8 @@ def sensitivity(folder: Path, texts: Sequence[str]) -> None:
 
     reference = onnx_encoder.OnnxEncoder(folder, 2, onnx_encoder.GRAPH)
     fp32 = np.vstack([reference.encode([t]) for t in texts])
-    layers = sorted({int(m) for m in re.findall(r"/layer\.(\d+)/output/dense/", _node_names(folder))})
+    names = "\n".join(onnx_encoder.weight_matmuls(folder / onnx_encoder.GRAPH))
+    layers = sorted({int(m) for m in re.findall(r"/layer\.(\d+)/output/dense/", names)})
     skips: dict[str, re.Pattern[str] | None] = {"none": None}
     skips |= {f"layer {i}": re.compile(rf"/layer\.{i}/output/dense/") for i in layers}
     skips["FP32_NODES"] = onnx_encoder.FP32_NODES
@@ -110,13 +111,6 @@ def sensitivity(folder: Path, texts: Sequence[str]) -> None:
             moved = 1 - np.sum(np.vstack([encoder.encode([t]) for t in texts]) * fp32, axis=1)
             print(f"int8, fp32 kept: {name:<12} 1 - cosine to fp32 mean {moved.mean():.5f}", end=" ")
             print(f"max {moved.max():.5f}")
-
-
-def _node_names(folder: Path) -> str:
-    import onnx
-
-    graph = onnx.load(str(folder / onnx_encoder.GRAPH), load_external_data=False)
-    return "\n".join(n.name for n in graph.graph.node)
 
 
 def main(argv: list[str] | None = None) -> int:

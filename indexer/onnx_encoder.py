@@ -89,6 +89,15 @@ def export(model: SentenceTransformer, folder: Path) -> Path:
     return target
 
 
+def weight_matmuls(graph: Path) -> list[str]:
+    """The names of the graph's MatMuls by a weight matrix: what ``quantize`` makes int8."""
+    import onnx
+
+    model = onnx.load(str(graph), load_external_data=False)
+    weights = {w.name for w in model.graph.initializer}
+    return [n.name for n in model.graph.node if n.op_type == "MatMul" and set(n.input) & weights]
+
+
 def quantize(folder: Path, skip: re.Pattern[str] | None = FP32_NODES, target: Path | None = None) -> Path:
     """Write ``target`` (``folder / INT8_GRAPH``), GRAPH with int8 weights (atomically),
     and return it.
@@ -97,20 +106,16 @@ def quantize(folder: Path, skip: re.Pattern[str] | None = FP32_NODES, target: Pa
     with a scale per output channel: half the CPU time per query. One scale per matrix
     moves the eval queries' vectors by a cosine of 0.013 on average (and MRR@10 by 0.013
     to 0.019), one per channel by 0.0036, and that with FP32_NODES in fp32 by 0.0017;
-    see bench/encoder.py. Weights keep 7
-    bits (``reduce_range``), as ONNX Runtime advises for CPUs without VNNI, whose int8
-    kernels could saturate with 8; on a VNNI CPU this costs nothing measurable. Activations
-    are quantized per call, with one scale for the whole input: a query batched with
-    others gets another vector than alone, so the encoder runs it alone.
+    see bench/encoder.py. Weights keep 7 bits (``reduce_range``), as ONNX Runtime
+    advises for CPUs without VNNI, whose int8 kernels could saturate with 8; on a VNNI
+    CPU this costs nothing measurable. Activations are quantized per call, with one
+    scale for the whole input: a query batched with others gets another vector than
+    alone, so the encoder runs it alone.
     """
-    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     source, target = folder / GRAPH, target or folder / INT8_GRAPH
-    graph = onnx.load(str(source), load_external_data=False)
-    weights = {w.name for w in graph.graph.initializer}
-    nodes = [n.name for n in graph.graph.node if n.op_type == "MatMul" and set(n.input) & weights]
-    nodes = [n for n in nodes if not (skip and skip.search(n))]
+    nodes = [n for n in weight_matmuls(source) if not (skip and skip.search(n))]
     tmp = target.with_suffix(f".{os.getpid()}.tmp")
     quantize_dynamic(
         source,

@@ -12,7 +12,7 @@ import pytest
 
 from indexer.build import build, resolve_model
 from indexer.embedding import Embedder
-from indexer.search import SearchEngine
+from indexer.search import SearchEngine, query_embedder
 from indexer.settings import ROOT, Settings
 from tests.pg_support import Found, PgTarget, scratch_database, shared_servers
 from tests.support import FIXTURES, REPORT, make_settings, running_service
@@ -24,9 +24,9 @@ def model_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def embedder(model_path: str) -> Embedder:
+def embedder() -> Embedder:
     """The query encoder the service uses by default."""
-    return Embedder(model_path, int8=Settings().query_int8)
+    return query_embedder(Settings())
 
 
 @pytest.fixture(scope="session")
