@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from eval import metrics
+from eval import crossval, metrics
 from eval.questions import DEFAULT_QUESTIONS, QuestionFileError
 from eval.report import read_trec, write_all
 from eval.runner import Run, Searcher, in_process, over_http, run_queries
@@ -41,11 +41,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--variant-modes", nargs="+", choices=MODES, default=["hybrid"], help="modes run for variants"
     )
+    p.add_argument(
+        "--cv",
+        type=int,
+        metavar="K",
+        help="also rank hybrid with fusion weights cross-validated over K folds of this set "
+        "(eval/crossval.py): for a collection that may want weights of its own",
+    )
     p.add_argument("--url", help="ask a running service over HTTP instead of the engine")
     p.add_argument("--out", type=Path, help="write result.json, report.md, recall.png, runs/ here")
     p.add_argument("--compare", type=Path, help="a previous --out folder: per-query wins/losses")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.cv is not None and args.cv < 2:
+        p.error("--cv needs at least 2 folds")
+    return args
 
 
 def resolve_set(args: argparse.Namespace, base: Settings) -> EvalSet:
@@ -71,13 +81,13 @@ def variant_settings(spec: str, base: Settings) -> tuple[str, Settings]:
     return name, settings
 
 
-def plan(args: argparse.Namespace, ev: EvalSet) -> list[tuple[str, str, Searcher]]:
-    """(label, mode, searcher) for every run asked for."""
+def plan(args: argparse.Namespace, ev: EvalSet) -> tuple[list[tuple[str, str, Searcher]], Any]:
+    """(label, mode, searcher) for every run asked for, and the engine (None over HTTP)."""
     if args.url:
-        if args.variant:
-            raise SystemExit("error: --variant needs the in-process engine, not --url")
+        if args.variant or args.cv:
+            raise SystemExit("error: --variant and --cv need the in-process engine, not --url")
         search = over_http(args.url)
-        return [(mode, mode, search) for mode in args.modes]
+        return [(mode, mode, search) for mode in args.modes], None
     from indexer.search import SearchEngine
     from service.app import load_engine
 
@@ -89,7 +99,15 @@ def plan(args: argparse.Namespace, ev: EvalSet) -> list[tuple[str, str, Searcher
             load_engine(settings)  # builds the variant's own index if needed
         variant = SearchEngine(settings, engine.embedder)
         out += [(f"{mode}@{name}", mode, in_process(variant)) for mode in args.variant_modes]
-    return out
+    return out, engine
+
+
+def cross_validated(args: argparse.Namespace, ev: EvalSet, engine: Any) -> crossval.CrossValidated:
+    if not hasattr(engine, "with_settings") or not hasattr(engine, "passages"):
+        raise SystemExit("error: --cv needs the embedded backend: unset RAPOR_BACKEND")
+    titles = {p.id: p.path[0] if p.path else "" for p in engine.passages}
+    groups = crossval.title_groups(ev, titles)
+    return crossval.cross_validate(ev, engine, groups, args.cv, progress=not args.quiet)
 
 
 def summarize(ev: EvalSet, runs: dict[str, Run], args: argparse.Namespace) -> dict[str, Any]:
@@ -164,11 +182,15 @@ def main(argv: list[str] | None = None) -> int:
     unjudged = [q.id for q in ev.queries if not ev.qrels.get(q.id)]
     if unjudged:
         print(f"warning: no relevant passage for {len(unjudged)} queries: {unjudged[:10]}", file=sys.stderr)
+    searchers, engine = plan(args, ev)
     runs = {
         label: run_queries(search, ev.queries, mode, label, progress=not args.quiet)
-        for label, mode, search in plan(args, ev)
+        for label, mode, search in searchers
     }
-    result = summarize(ev, runs, args)
+    cv = cross_validated(args, ev, engine) if args.cv else None
+    if cv:
+        runs[f"hybrid@cv{args.cv}"] = cv.run
+    result = summarize(ev, runs, args) | {"cv": cv.describe() if cv else None}
     print(table(result))
     if args.out:
         write_all(args.out, result, runs)

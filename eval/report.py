@@ -87,5 +87,12 @@ def markdown(result: Result) -> str:
         for label, c in result["compare"]["runs"].items():
             changed = ", ".join(f"{q} {d:+.2f}" for q, d in c["changed"][:20])
             lines.append(f"| {label} | {c['better']} | {c['worse']} | {c['same']} | {changed} |")
+    if result.get("cv"):
+        cv = result["cv"]
+        lines += ["", f"## Cross-validated fusion weights ({cv['folds']} folds by {cv['grouped_by']})", ""]
+        lines += ["| fold | queries | bm25 | dense | sentence | train MRR@10 |", "|---|---|---|---|---|---|"]
+        for f in cv["chosen"]:
+            weights = " | ".join(f"{f[w]:.1f}" for w in ("bm25_weight", "dense_weight", "sentence_weight"))
+            lines.append(f"| {f['fold']} | {f['queries']} | {weights} | {f['train_MRR@10']:.4f} |")
     lines += ["", "![R@k](recall.png)", ""]
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from eval.metrics import score
 from eval.report import read_trec
 from eval.runner import in_process, over_http, run_queries
 from eval.sets import Query, benchmark_set
+from indexer.embedding import Embedder
 from indexer.search import SearchEngine
 from indexer.settings import Settings
 from tests.support import FIXTURES
@@ -82,3 +83,36 @@ def test_in_process_and_http_give_the_same_numbers(mini_engine: SearchEngine, se
         remote = run_queries(over_http(server), queries, mode, progress=False)
         assert local == remote
         assert score(qrels, local) == score(qrels, remote)
+
+
+def test_cross_validation_ranks_each_fold_with_weights_chosen_on_the_others(
+    isolated: Path, embedder: Embedder
+) -> None:
+    out = isolated / "cv"
+    assert main(["--set", str(BENCH), "--out", str(out), "--quiet", "--modes", "hybrid", "--cv", "2"]) == 0
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert set(result["metrics"]) == {"hybrid", "hybrid@cv2"}
+    chosen = result["cv"]["chosen"]
+    # Folds deal the sorted titles: Ege Denizi, Sağlık and Ulaşım (two questions) in fold
+    # 0; Kültür and Tarım in fold 1. One title's questions never straddle two folds.
+    assert [f["queries"] for f in chosen] == [4, 2]
+    assert "Cross-validated fusion weights (2 folds" in (out / "report.md").read_text(encoding="utf-8")
+
+    ev = benchmark_set(BENCH, Settings(), isolated / "index" / "bench")
+    engine = SearchEngine(ev.settings, embedder)
+    saved = read_trec(out / "runs" / "hybrid@cv2.trec")
+    for fold, queries in ((0, ["bq1", "bq2", "bq5", "bq6"]), (1, ["bq3", "bq4"])):
+        weights = {k: chosen[fold][k] for k in ("bm25_weight", "dense_weight", "sentence_weight")}
+        variant = engine.with_settings(engine.settings.model_copy(update=weights))
+        for qid in queries:
+            text = next(q.text for q in ev.queries if q.id == qid)
+            expected = [h.passage.id for h in variant.search(text, 20).hits]
+            assert sorted(saved[qid], key=lambda pid: -saved[qid][pid]) == expected
+
+
+def test_cross_validation_needs_folds_and_the_engine(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--set", str(BENCH), "--cv", "1"])
+    assert exited.value.code == 2 and "at least 2 folds" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="need the in-process engine"):
+        main(["--set", str(BENCH), "--cv", "2", "--url", "http://127.0.0.1:9"])
