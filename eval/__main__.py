@@ -18,6 +18,7 @@ from eval.questions import DEFAULT_QUESTIONS, QuestionFileError
 from eval.report import read_trec, write_all
 from eval.runner import Run, Searcher, in_process, over_http, run_queries
 from eval.sets import EvalSet, benchmark_set, report_set
+from indexer.ranking import Engine
 from indexer.settings import INDEX_FIELDS, Settings, get_settings
 
 MODES = ("bm25", "dense", "hybrid")
@@ -81,7 +82,7 @@ def variant_settings(spec: str, base: Settings) -> tuple[str, Settings]:
     return name, settings
 
 
-def plan(args: argparse.Namespace, ev: EvalSet) -> tuple[list[tuple[str, str, Searcher]], Any]:
+def plan(args: argparse.Namespace, ev: EvalSet) -> tuple[list[tuple[str, str, Searcher]], Engine | None]:
     """(label, mode, searcher) for every run asked for, and the engine (None over HTTP)."""
     if args.url:
         if args.variant or args.cv:
@@ -102,12 +103,18 @@ def plan(args: argparse.Namespace, ev: EvalSet) -> tuple[list[tuple[str, str, Se
     return out, engine
 
 
-def cross_validated(args: argparse.Namespace, ev: EvalSet, engine: Any) -> crossval.CrossValidated:
-    if not hasattr(engine, "with_settings") or not hasattr(engine, "passages"):
+def cross_validated(args: argparse.Namespace, ev: EvalSet, engine: Engine | None) -> crossval.CrossValidated:
+    from indexer.search import SearchEngine
+
+    if not isinstance(engine, SearchEngine):
         raise SystemExit("error: --cv needs the embedded backend: unset RAPOR_BACKEND")
+    # A benchmark passage's path is its title; a report passage's, its top-level section.
     titles = {p.id: p.path[0] if p.path else "" for p in engine.passages}
     groups = crossval.title_groups(ev, titles)
-    return crossval.cross_validate(ev, engine, groups, args.cv, progress=not args.quiet)
+    try:
+        return crossval.cross_validate(ev, engine, groups, args.cv, progress=not args.quiet)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def summarize(ev: EvalSet, runs: dict[str, Run], args: argparse.Namespace) -> dict[str, Any]:

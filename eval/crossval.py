@@ -30,7 +30,7 @@ POINTS: list[Point] = [tuple(f[w] for w in WEIGHTS) for f in FUSIONS if f["fusio
 class Fold:
     """One fold: its queries, and the weights chosen on the others."""
 
-    queries: int
+    size: int  # queries in the fold
     weights: Point
     train_mrr: float  # neighbourhood mean MRR@10 of ``weights`` on the other folds
 
@@ -46,7 +46,7 @@ class CrossValidated:
             "folds": len(self.folds),
             "grouped_by": "title of the relevant passage",
             "chosen": [
-                {"fold": i, "queries": f.queries, **dict(zip(WEIGHTS, f.weights, strict=True)),
+                {"fold": i, "queries": f.size, **dict(zip(WEIGHTS, f.weights, strict=True)),
                  "train_MRR@10": round(f.train_mrr, 4)}
                 for i, f in enumerate(self.folds)
             ],
@@ -64,8 +64,8 @@ def assign_folds(groups: Mapping[str, str], k: int) -> dict[str, int]:
 
 
 def choose(scores: Mapping[Point, Mapping[str, float]], train: Sequence[str]) -> tuple[Point, float]:
-    """The point with the best neighbourhood mean of its mean score over ``train``; the
-    other queries' scores are not read.
+    """The point with the best neighbourhood mean of its mean score over ``train`` (ties:
+    the better own mean, then grid order); the other queries' scores are not read.
 
     >>> scores = {(0.5, 0.5, 0.0): {"a": 1.0, "b": 0.0}, (1.0, 0.0, 0.0): {"a": 0.5, "b": 1.0}}
     >>> choose(scores, ["a"])
@@ -74,21 +74,27 @@ def choose(scores: Mapping[Point, Mapping[str, float]], train: Sequence[str]) ->
     ((1.0, 0.0, 0.0), 1.0)
     """
     means = {p: float(np.mean([per_query[q] for q in train])) for p, per_query in scores.items()}
-    return smoothed(means)[0]
+    smooth = dict(smoothed(means))
+    best = max(means, key=lambda p: (smooth[p], means[p]))
+    return best, smooth[best]
 
 
 def cross_validate(
     ev: EvalSet, engine: Any, groups: Mapping[str, str], k: int, progress: bool = True
 ) -> CrossValidated:
     """Hybrid runs of ``engine`` (one with ``with_settings``) over the weight grid, then
-    each of ``k`` folds taken from the point chosen on the others."""
+    each of ``k`` folds taken from the point chosen on the others. Unjudged queries are
+    not scored, so they are left out of the run."""
     if k < 2:
         raise ValueError("cross-validation needs at least 2 folds")
     judged = {q.id: ev.qrels[q.id] for q in ev.queries if ev.qrels.get(q.id)}
+    found = len({groups[q] for q in judged})
+    if found < k:
+        raise ValueError(f"{k} folds need at least {k} groups of queries; {ev.name} has {found}")
     runs: dict[Point, Run] = {}
     scores: dict[Point, dict[str, float]] = {}
     for point in tqdm(POINTS, desc="cv grid", disable=not progress, leave=False):
-        weights = dict(zip(WEIGHTS, point, strict=True))
+        weights = {"fusion": "convex", **dict(zip(WEIGHTS, point, strict=True))}
         variant = engine.with_settings(engine.settings.model_copy(update=weights))
         runs[point] = run_queries(in_process(variant), ev.queries, "hybrid", progress=False)
         scores[point] = metrics.per_query(judged, runs[point])
@@ -104,7 +110,8 @@ def cross_validate(
 
 
 def title_groups(ev: EvalSet, titles: Mapping[str, str]) -> dict[str, str]:
-    """Each judged query's group: the title of its first relevant passage (by id).
+    """Each judged query's group: the title of its relevant passage (the first by id;
+    "" for one not indexed).
 
     >>> from eval.sets import Query
     >>> from indexer.settings import Settings
@@ -112,4 +119,4 @@ def title_groups(ev: EvalSet, titles: Mapping[str, str]) -> dict[str, str]:
     >>> title_groups(ev, {"p1": "Warsaw", "p2": "Tesla"})
     {'q1': 'Warsaw'}
     """
-    return {q: titles[min(rel)] for q, rel in ev.qrels.items() if rel}
+    return {q: titles.get(min(rel), "") for q, rel in ev.qrels.items() if rel}

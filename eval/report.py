@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import CURVE_KS, METRICS
+from eval.tune import WEIGHTS
 
 Result = dict[str, Any]
 
@@ -92,7 +93,7 @@ def markdown(result: Result) -> str:
         lines += ["", f"## Cross-validated fusion weights ({cv['folds']} folds by {cv['grouped_by']})", ""]
         lines += ["| fold | queries | bm25 | dense | sentence | train MRR@10 |", "|---|---|---|---|---|---|"]
         for f in cv["chosen"]:
-            weights = " | ".join(f"{f[w]:.1f}" for w in ("bm25_weight", "dense_weight", "sentence_weight"))
+            weights = " | ".join(f"{f[w]:.1f}" for w in WEIGHTS)
             lines.append(f"| {f['fold']} | {f['queries']} | {weights} | {f['train_MRR@10']:.4f} |")
     lines += ["", "![R@k](recall.png)", ""]
     return "\n".join(lines)
