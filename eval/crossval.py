@@ -84,19 +84,20 @@ def cross_validate(
 ) -> CrossValidated:
     """Hybrid runs of ``engine`` (one with ``with_settings``) over the weight grid, then
     each of ``k`` folds taken from the point chosen on the others. Unjudged queries are
-    not scored, so they are left out of the run."""
+    not scored, so they are neither run nor in the run."""
     if k < 2:
         raise ValueError("cross-validation needs at least 2 folds")
     judged = {q.id: ev.qrels[q.id] for q in ev.queries if ev.qrels.get(q.id)}
     found = len({groups[q] for q in judged})
     if found < k:
         raise ValueError(f"{k} folds need at least {k} groups of queries; {ev.name} has {found}")
+    asked = [q for q in ev.queries if q.id in judged]  # an unjudged query scores nothing
     runs: dict[Point, Run] = {}
     scores: dict[Point, dict[str, float]] = {}
     for point in tqdm(POINTS, desc="cv grid", disable=not progress, leave=False):
         weights = {"fusion": "convex", **dict(zip(WEIGHTS, point, strict=True))}
         variant = engine.with_settings(engine.settings.model_copy(update=weights))
-        runs[point] = run_queries(in_process(variant), ev.queries, "hybrid", progress=False)
+        runs[point] = run_queries(in_process(variant), asked, "hybrid", progress=False)
         scores[point] = metrics.per_query(judged, runs[point])
     fold_of = assign_folds({q: groups[q] for q in judged}, k)
     run: Run = {}

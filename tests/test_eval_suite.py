@@ -13,6 +13,7 @@ from eval.metrics import score
 from eval.report import read_trec
 from eval.runner import in_process, over_http, run_queries
 from eval.sets import Query, benchmark_set
+from eval.tune import WEIGHTS
 from indexer.embedding import Embedder
 from indexer.search import SearchEngine
 from indexer.settings import Settings
@@ -102,7 +103,7 @@ def test_cross_validation_ranks_each_fold_with_weights_chosen_on_the_others(
     engine = SearchEngine(ev.settings, embedder)
     saved = read_trec(out / "runs" / "hybrid@cv2.trec")
     for fold, queries in ((0, ["bq1", "bq2", "bq5", "bq6"]), (1, ["bq3", "bq4"])):
-        weights = {k: chosen[fold][k] for k in ("bm25_weight", "dense_weight", "sentence_weight")}
+        weights = {k: chosen[fold][k] for k in WEIGHTS}
         variant = engine.with_settings(engine.settings.model_copy(update=weights))
         for qid in queries:
             text = next(q.text for q in ev.queries if q.id == qid)
