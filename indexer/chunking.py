@@ -27,7 +27,7 @@ CHUNKER_VERSION = "5"  # 5: duty passages
 class ChunkConfig:
     """Passage size bounds, in words."""
 
-    max_words: int = 200
+    max_words: int = 500
     min_words: int = 40
 
 

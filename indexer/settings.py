@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         "MRR@10 within 0.002 of fp32's; false = the fp32 graph",
     )
 
-    max_words: int = Field(200, ge=10)
+    max_words: int = Field(500, ge=10, description="passage size bound: larger merges sibling passages")
     min_words: int = Field(40, ge=0)
     path_levels: int = Field(3, description="section path levels prefixed to indexed text")
 
