@@ -170,6 +170,26 @@ def canonical_key(law: str, article: str | None = None, clause: str | None = Non
     return "/".join(parts)
 
 
+def same_clause(key: str) -> tuple[str, ...]:
+    """The key and the other spelling of the same clause: a clause with no paragraph number
+    is the first paragraph's ("34/c" is "34/1-c"); the report writes both.
+
+    >>> same_clause("5393/34/c"), same_clause("5216/7/1-b"), same_clause("5393/34/2-c")
+    (('5393/34/c', '5393/34/1-c'), ('5216/7/1-b', '5216/7/b'), ('5393/34/2-c',))
+    >>> same_clause("5216/7"), same_clause("5216")
+    (('5216/7',), ('5216',))
+    """
+    parts = key.split("/")
+    if len(parts) != 3:
+        return (key,)
+    head, clause = "/".join(parts[:2]), parts[2]
+    if clause.startswith("1-"):
+        return (key, f"{head}/{clause[2:]}")
+    if "-" not in clause:
+        return (key, f"{head}/1-{clause}")
+    return (key,)
+
+
 def _ordinal(words: str) -> int:
     *tens, last = words.split()
     if last in _UNITS:

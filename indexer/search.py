@@ -12,7 +12,7 @@ from indexer.analysis import Analyzer
 from indexer.chunking import Passage
 from indexer.deascii import restore
 from indexer.embedding import Embedder
-from indexer.legal import parse_ref
+from indexer.legal import parse_ref, same_clause
 from indexer.lexical import LexicalIndex
 from indexer.ranking import MODES, Candidates, Clock, Hit, Mode, SearchResult, hits, rank
 from indexer.rerank import MatchIndex, title_text
@@ -86,7 +86,7 @@ class SearchEngine:
             # The dense arm reads words, not folded terms: give ASCII-typed words their letters.
             qvec = self.embedder.query(restore(query, self.vocabulary))
         clock.lap("embedding")
-        cited = set(self.citations.get(ref.canonical, ())) if ref else set()
+        cited = set(self._cited(ref.canonical)) if ref else set()
         candidates, arms = self._arms(lex_all, qvec, depth, cited)
         clock.lap("vectors")
         found = Candidates(
@@ -100,8 +100,12 @@ class SearchEngine:
         return SearchResult(query, mode, k, round(clock.total(), 3), result, clock.laps)
 
     def cited(self, key: str) -> list[Passage]:
-        """The passages citing a canonical legal key (``5216/7/a``), in report order."""
-        return [self.passages[i] for i in self.citations.get(key, ())]
+        """The passages citing a canonical legal key (``5216/7/a``, or ``5216/7/1-a``), in
+        report order."""
+        return [self.passages[i] for i in self._cited(key)]
+
+    def _cited(self, key: str) -> list[int]:
+        return sorted({i for k in same_clause(key) for i in self.citations.get(k, ())})
 
     def citation_counts(self) -> dict[str, int]:
         """Passages citing each canonical legal key."""

@@ -84,3 +84,15 @@ def test_legal_lookup_lists_the_duty_a_clause_assigns(client: TestClient) -> Non
     body = client.get("/legal", params={"ref": "5393 sayılı Kanun 18/f"}).json()
     assert [d["kind"] for d in body["duties"]] == ["duty"] * len(body["duties"]) != []
     assert any("ücret tarifesini" in d["text"] for d in body["duties"])
+
+
+@pytest.mark.parametrize("ref", ["5393 sayılı Kanun 34/c", "5393 s.K.m.34/1-c", "5393 sk 34 c"])
+def test_a_clause_is_found_with_or_without_its_paragraph_number(client: TestClient, ref: str) -> None:
+    # The report writes Article 34's clauses with the paragraph ("34/1-c"); users often do not.
+    body = client.get("/legal", params={"ref": ref}).json()
+    assert any("Öngörmeyen giderler" in d["text"] for d in body["duties"]), body["ref"]
+
+
+def test_a_clause_question_without_the_paragraph_finds_the_duty_first(report_engine: SearchEngine) -> None:
+    top = report_engine.search("5393 sk 34 c encümene hangi görevi verir?", k=3).hits[0]
+    assert top.cites and top.passage.kind == "duty" and "5393 s.K.m.34/1-c" in top.passage.text

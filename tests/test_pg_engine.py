@@ -88,6 +88,9 @@ def test_legal_lookups_equal_the_embedded_engine(
     assert counts == mini_engine.citation_counts() and counts
     for key in counts:
         assert pg_engine.cited(key) == mini_engine.cited(key)
+    # A clause with no paragraph number is the first paragraph's: "34/c" finds "34/1-c".
+    clause = mini_engine.cited("5393/34/1-c")
+    assert pg_engine.cited("5393/34/c") == mini_engine.cited("5393/34/c") == clause != []
     assert pg_engine.cited("9999/1") == []
     assert len(pg_engine) == len(mini_engine) and pg_engine.manifest == mini_engine.manifest
 

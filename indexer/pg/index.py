@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from indexer.chunking import Passage
+from indexer.legal import same_clause
 from indexer.pg.pools import Servers
 from indexer.pg.reads import MAX_EF_SEARCH, Scan, VersionedReads, all_of
 from indexer.settings import Settings
@@ -263,9 +264,13 @@ class PgIndex(VersionedReads):
         return {str(k): int(n) for k, n in self._read(version, query, {})}
 
     def cited(self, key: str, *, version: int) -> list[int]:
-        """Ordinals of the passages citing a canonical legal key (``5216/7/a``)."""
-        query = "SELECT ordinal FROM citations WHERE version = %(v)s AND key = %(key)s ORDER BY ordinal"
-        rows = self._read(version, query, {"key": key})
+        """Ordinals of the passages citing a canonical legal key (``5216/7/a``, or
+        ``5216/7/1-a``)."""
+        query = (
+            "SELECT DISTINCT ordinal FROM citations WHERE version = %(v)s AND key = ANY(%(keys)s) "
+            "ORDER BY ordinal"
+        )
+        rows = self._read(version, query, {"keys": list(same_clause(key))})
         return [int(r[0]) for r in rows]
 
     # -- plumbing ----------------------------------------------------------------------------
