@@ -20,7 +20,7 @@ _EMPTY_MARKS = frozenset({"-", "—", "–"})
 
 
 # Bump when outlining or chunking changes what passages a corpus gives.
-CHUNKER_VERSION = "5"  # 5: duty passages
+CHUNKER_VERSION = "6"  # 6: pages per line
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,9 @@ class Passage:
     line_start: int
     line_end: int
     kind: Literal["text", "table", "duty"]
+    # The estimated page of each line of ``text`` ("" unknown); () when not estimated. A
+    # passage can run over two pages: a hit is cited at the line that answers (``cited_page``).
+    line_pages: tuple[str, ...] = ()
 
     @property
     def section(self) -> str:
@@ -225,6 +228,7 @@ def chunk(doc_id: str, doc: Outline, config: ChunkConfig) -> list[Passage]:
     passages: list[Passage] = []
     seen: dict[int, int] = {}
     for segment, piece in _carry_titles(doc, config):
+        span = spans.get(segment.toc_index)
         first = piece.first
         part = seen.get(first, 0)
         seen[first] = part + 1
@@ -237,10 +241,11 @@ def chunk(doc_id: str, doc: Outline, config: ChunkConfig) -> list[Passage]:
                 path=segment.path,
                 page_start=start,
                 page_end=end,
-                page_estimate=_estimate(start, end, spans.get(segment.toc_index), first),
+                page_estimate=_estimate(start, end, span, first),
                 line_start=min(piece.lines) + 1,
                 line_end=max(piece.lines) + 1,
                 kind=piece.kind,
+                line_pages=tuple(_estimate(start, end, span, i) or "" for i in piece.lines),
             )
         )
     return passages

@@ -119,6 +119,7 @@ def duty_passages(doc_id: str, duties: list[Duty], passages: list[Passage]) -> l
                 line_start=duty.line,
                 line_end=duty.line,
                 kind="duty",
+                line_pages=(),  # the host's lines are not the duty's
             )
         )
     return out

@@ -1,5 +1,5 @@
 """The backend-independent half of a search: fuse the arms' scores over the candidates,
-re-rank, put citing passages first, and cut the top ``k``.
+re-rank, put citing passages first, cut the top ``k``, and cite each hit's page.
 
 Both engines (in process, ``indexer.search``; PostgreSQL, ``indexer.pg.engine``) gather
 the same candidates and arm scores their own way and rank them here, so the two rank
@@ -8,8 +8,9 @@ alike by construction.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -36,6 +37,7 @@ class Hit:
     dense: float | None
     sentence: float | None
     cites: bool | None  # cites the reference the query names; None when it names none
+    page: str | None = None  # the estimated page cited for it (``cited_page``)
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,15 @@ def rerank(settings: Settings, fused: np.ndarray, features: Features) -> np.ndar
     return np.asarray((base + bonus) / (1.0 + float(weights.sum())))
 
 
-def hits(found: Candidates, ranked: Ranked, passages: Sequence[Passage], named: bool) -> tuple[Hit, ...]:
-    """The ranked candidates as hits; ``passages`` are theirs, in ranked order, and
-    ``named`` says whether the query named a legal reference."""
+def hits(
+    found: Candidates,
+    ranked: Ranked,
+    passages: Sequence[Passage],
+    named: bool,
+    page: Callable[[Passage], str | None],
+) -> tuple[Hit, ...]:
+    """The ranked candidates as hits; ``passages`` are theirs, in ranked order, ``named``
+    says whether the query named a legal reference, and ``page`` cites a passage's page."""
     lex = found.arms[0] if found.lexical else None
     dense = found.arms[-2:] if found.dense else None
     return tuple(
@@ -148,9 +156,35 @@ def hits(found: Candidates, ranked: Ranked, passages: Sequence[Passage], named: 
             dense=float(dense[0][at]) if dense is not None else None,
             sentence=float(dense[1][at]) if dense is not None else None,
             cites=bool(found.cites[at]) if named else None,
+            page=page(passage),
         )
         for r, (at, score, passage) in enumerate(zip(ranked.at, ranked.scores, passages, strict=True), 1)
     )
+
+
+def cited_page(passage: Passage, terms: Collection[str], analyzer: Analyzer) -> str | None:
+    """The estimated page of the passage's line holding the most query terms (the first
+    such line); the passage's own estimate when no line holds one.
+
+    >>> p = Passage("r:1:0", "r", "Barınak planı.\\nKöpek barınağı açıldı.", ("Çevre",), "9", "12",
+    ...             "10", 1, 3, "text", ("10", "11"))
+    >>> cited_page(p, Analyzer().terms("kopek barinagi"), Analyzer()), cited_page(p, ["su"], Analyzer())
+    ('11', '10')
+    """
+    if len(set(passage.line_pages) - {""}) < 2:  # all on one page: nothing to choose
+        return passage.page_estimate
+    wanted, best, page = set(terms), 0, passage.page_estimate
+    for held, at in zip(_line_terms(analyzer, passage.text), passage.line_pages, strict=False):
+        found = len(wanted.intersection(held))
+        if found > best and at:
+            best, page = found, at
+    return page
+
+
+@functools.lru_cache(maxsize=4096)
+def _line_terms(analyzer: Analyzer, text: str) -> tuple[frozenset[str], ...]:
+    # Analyzing a long passage line by line costs milliseconds; hits recur across queries.
+    return tuple(frozenset(analyzer.terms(line)) for line in text.split("\n"))
 
 
 class Clock:

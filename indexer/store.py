@@ -66,6 +66,7 @@ def read_passages(folder: Path) -> list[Passage]:
         for line in f:
             row = json.loads(line)
             row["path"] = tuple(row["path"])
+            row["line_pages"] = tuple(row.get("line_pages", ()))
             out.append(Passage(**row))
     return out
 

@@ -121,7 +121,9 @@ class Result(BaseModel):
     page_end: str = Field(description="printed end page of the passage's section")
     scores: Scores
     page_estimate: str | None = Field(
-        None, description="estimated printed page of the passage inside its section"
+        None,
+        description="estimated printed page inside the section: of the passage's line holding "
+        "the most query terms, or of its first line",
     )
     path: list[str] = Field(default_factory=list, description="the heading path as a list")
     doc_id: str = ""

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
 from indexer.search import SearchEngine
+from indexer.settings import Settings
+from indexer.toc import is_roman, page_number
+from service.app import create_app
 
 # (question, a string of the answering passage, its section's printed page range)
 QUESTIONS = [
@@ -46,3 +50,28 @@ def test_table_row_comes_with_its_header(report_engine: SearchEngine) -> None:
     assert header <= 1
     assert lines[header].startswith("Performans Göstergeleri\tDeğer Türü\t2022 Gerçekleşen\t2023 Hedef")
     assert header < next(n for n, line in enumerate(lines) if line.startswith("Yapılan Alaçık Sayısı"))
+
+
+def test_every_line_has_its_page_within_the_section(report_engine: SearchEngine) -> None:
+    passages = [p for p in report_engine.passages if p.kind != "duty"]
+    assert passages
+    for p in passages:
+        assert len(p.line_pages) == len(p.text.split("\n")), p.id
+        assert (p.page_estimate or "") in p.line_pages, p.id  # a table's: its first row's
+        if p.page_start and not is_roman(p.page_start) and not is_roman(p.page_end):
+            numbers = [page_number(x) for x in p.line_pages]
+            assert numbers == sorted(numbers), p.id
+            assert page_number(p.page_start) <= numbers[0] and numbers[-1] <= page_number(p.page_end), p.id
+
+
+def test_a_hit_is_cited_at_the_page_of_the_line_that_answers(
+    report_settings: Settings, report_engine: SearchEngine
+) -> None:
+    with TestClient(create_app(report_settings, report_engine)) as client:
+        params: dict[str, str | int] = {"q": "hafriyat kamyonlarina kac tasima izin belgesi verildi", "k": 1}
+        top = client.get("/search", params=params).json()["results"][0]
+    passage = next(p for p in report_engine.passages if p.id == top["id"])
+    answer = next(n for n, line in enumerate(passage.text.split("\n")) if "797 adet atık taşıma izin" in line)
+    # The passage runs over two pages and the answer is not on its first line's.
+    assert passage.line_pages[answer] != passage.line_pages[0] == passage.page_estimate
+    assert top["page_estimate"] == passage.line_pages[answer]

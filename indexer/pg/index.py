@@ -51,7 +51,7 @@ WHERE {where}
 GROUP BY t.ordinal
 """
 _PASSAGE_FIELDS = ("id", "doc_id", "text", "path", "page_start", "page_end", "page_estimate", "line_start",
-                   "line_end", "kind")  # fmt: skip
+                   "line_end", "kind", "line_pages")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,8 @@ class PgIndex(VersionedReads):
         found = {}
         for ordinal, *values in rows:
             fields = dict(zip(_PASSAGE_FIELDS, values, strict=True))
-            found[int(ordinal)] = Passage(**fields | {"path": tuple(fields["path"])})
+            lists = {"path": tuple(fields["path"]), "line_pages": tuple(fields["line_pages"] or ())}
+            found[int(ordinal)] = Passage(**fields | lists)
         return [found[int(o)] for o in ordinals]
 
     def candidates(self, ordinals: Sequence[int], *, version: int) -> list[Candidate]:

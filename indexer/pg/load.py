@@ -44,7 +44,7 @@ _LOAD_LOCK = 0x52A9_0010  # advisory lock key: one load at a time
 _PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 # What a load writes and how: bump it whenever that changes (other rows, columns, indexes),
 # so `build --if-stale --backend postgres` reloads a database loaded the old way.
-LOADER_VERSION = 2  # 2: the vocabulary, lengths in postings, vacuumed partitions
+LOADER_VERSION = 3  # 2: the vocabulary, lengths in postings, vacuumed partitions; 3: line pages
 _VERSION_TABLE = re.compile(r"^(" + "|".join(schema.VERSION_TABLES) + r")_v(\d+)$")
 
 
@@ -208,7 +208,7 @@ def _copy_passages(
 ) -> None:
     columns = (
         "version, ordinal, id, doc_id, text, path, page_start, page_end, page_estimate,"
-        " line_start, line_end, kind, terms, length"
+        " line_start, line_end, kind, terms, length, line_pages"
     )
     statement = sql.SQL("COPY {p} (" + columns + ") FROM STDIN").format(
         p=schema.partition("passages", version)
@@ -217,7 +217,8 @@ def _copy_passages(
         for ordinal, (p, passage_terms) in enumerate(zip(passages, terms, strict=True)):
             copy.write_row(
                 (version, ordinal, p.id, p.doc_id, p.text, list(p.path), p.page_start, p.page_end,
-                 p.page_estimate, p.line_start, p.line_end, p.kind, passage_terms, len(passage_terms) or 1)
+                 p.page_estimate, p.line_start, p.line_end, p.kind, passage_terms, len(passage_terms) or 1,
+                 list(p.line_pages))
             )  # fmt: skip
 
 

@@ -127,6 +127,13 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE postings ADD COLUMN length integer;  -- NULL in versions loaded before
         """,
     ),
+    (
+        5,
+        "passages carry each line's estimated page (a hit is cited at the line that answers)",
+        """
+        ALTER TABLE passages ADD COLUMN line_pages text[];  -- NULL in versions loaded before
+        """,
+    ),
 )
 
 # Each version's partition indexes ({t}: the partition's name). HNSW graphs are built with
