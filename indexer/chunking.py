@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from indexer.pages import Pages
 from indexer.structure import Line, Outline, Segment
-from indexer.toc import format_page, is_roman, page_number
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“(]?[A-ZÇĞİÖŞÜ0-9])")
 _NUMERIC_CELL = re.compile(r"[-+%]?\s*[\d.,]*\d[\d.,]*\s*%?")
@@ -20,7 +20,7 @@ _EMPTY_MARKS = frozenset({"-", "—", "–"})
 
 
 # Bump when outlining or chunking changes what passages a corpus gives.
-CHUNKER_VERSION = "6"  # 6: pages per line
+CHUNKER_VERSION = "7"  # 6: pages per line; 7: duties and table captions cited where they stand
 
 
 @dataclass(frozen=True)
@@ -224,11 +224,10 @@ def _pack_table(rows: list[Line], caption: Line | None, config: ChunkConfig) -> 
 
 def chunk(doc_id: str, doc: Outline, config: ChunkConfig) -> list[Passage]:
     """All passages of one outlined document, with deterministic ids."""
-    spans = _entry_spans(doc.segments)
+    pages = Pages(doc)
     passages: list[Passage] = []
     seen: dict[int, int] = {}
     for segment, piece in _carry_titles(doc, config):
-        span = spans.get(segment.toc_index)
         first = piece.first
         part = seen.get(first, 0)
         seen[first] = part + 1
@@ -241,11 +240,12 @@ def chunk(doc_id: str, doc: Outline, config: ChunkConfig) -> list[Passage]:
                 path=segment.path,
                 page_start=start,
                 page_end=end,
-                page_estimate=_estimate(start, end, span, first),
+                page_estimate=pages.at(segment, first),
                 line_start=min(piece.lines) + 1,
                 line_end=max(piece.lines) + 1,
                 kind=piece.kind,
-                line_pages=tuple(_estimate(start, end, span, i) or "" for i in piece.lines),
+                # A table piece's repeated caption and header are cited at its first row.
+                line_pages=tuple(pages.at(segment, max(i, first)) or "" for i in piece.lines),
             )
         )
     return passages
@@ -282,21 +282,3 @@ def _within(doc: Outline, inner: int | None, outer: int | None) -> bool:
         if inner == outer:
             return True
     return False
-
-
-def _entry_spans(segments: tuple[Segment, ...]) -> dict[int | None, tuple[int, int]]:
-    spans: dict[int | None, tuple[int, int]] = {}
-    for s in segments:
-        lo, hi = s.lines[0][0], s.lines[-1][0]
-        old = spans.get(s.toc_index)
-        spans[s.toc_index] = (min(lo, old[0]), max(hi, old[1])) if old else (lo, hi)
-    return spans
-
-
-def _estimate(start: str, end: str, span: tuple[int, int] | None, line: int) -> str | None:
-    """Page inside a multi-page section, by the line's position in the section."""
-    if not start or span is None or is_roman(start) != is_roman(end):
-        return start or None
-    first, last = page_number(start), page_number(end)
-    frac = (line - span[0]) / max(1, span[1] - span[0] + 1)
-    return format_page(first + int(frac * (last - first + 1)), roman=is_roman(start))

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from indexer.chunking import ChunkConfig, Passage, chunk
 from indexer.duties import Duty, extract_duties
+from indexer.pages import Pages
 from indexer.structure import outline
 
 _YEAR = re.compile(r"(19|20)\d\d")
@@ -95,13 +97,17 @@ def document_passages(doc: Document, config: ChunkConfig) -> list[Passage]:
     if doc.path.suffix == ".jsonl":
         return passage_file(doc)
     lines = doc.text.split("\n")
-    passages = chunk(doc.id, outline(lines), config)
-    return passages + duty_passages(doc.id, extract_duties(lines), passages)
+    outlined = outline(lines)
+    passages = chunk(doc.id, outlined, config)
+    return passages + duty_passages(doc.id, extract_duties(lines), passages, Pages(outlined).of_line)
 
 
-def duty_passages(doc_id: str, duties: list[Duty], passages: list[Passage]) -> list[Passage]:
+def duty_passages(
+    doc_id: str, duties: list[Duty], passages: list[Passage], page_of: Callable[[int], str | None]
+) -> list[Passage]:
     """Each duty with its legal basis as a passage, placed (path, pages) like the text it
-    was read from. The table passages keep the damaged layout; these carry the repaired pairs."""
+    was read from and cited at its own line's page (``page_of`` a 0-based line). The table
+    passages keep the damaged layout; these carry the repaired pairs."""
     out: list[Passage] = []
     seen: dict[int, int] = {}
     for duty in duties:
@@ -119,7 +125,8 @@ def duty_passages(doc_id: str, duties: list[Duty], passages: list[Passage]) -> l
                 line_start=duty.line,
                 line_end=duty.line,
                 kind="duty",
-                line_pages=(),  # the host's lines are not the duty's
+                page_estimate=page_of(duty.line - 1) or host.page_estimate,
+                line_pages=(),  # one page: its line's
             )
         )
     return out

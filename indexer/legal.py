@@ -171,21 +171,22 @@ def canonical_key(law: str, article: str | None = None, clause: str | None = Non
 
 
 def same_clause(key: str) -> tuple[str, ...]:
-    """The key and the other spelling of the same clause: a clause with no paragraph number
-    is the first paragraph's ("34/c" is "34/1-c"); the report writes both.
+    """The key and the other spelling of the same lettered clause: a clause with no
+    paragraph number is the first paragraph's ("34/c" is "34/1-c"). The report writes
+    m.34's clauses as "34/1-c", and one of 5216 m.7's as "7/1-b" beside "7/a".
 
     >>> same_clause("5393/34/c"), same_clause("5216/7/1-b"), same_clause("5393/34/2-c")
     (('5393/34/c', '5393/34/1-c'), ('5216/7/1-b', '5216/7/b'), ('5393/34/2-c',))
-    >>> same_clause("5216/7"), same_clause("5216")
-    (('5216/7',), ('5216',))
+    >>> same_clause("5216/7"), same_clause("5216"), same_clause("5393/15/2")
+    (('5216/7',), ('5216',), ('5393/15/2',))
     """
     parts = key.split("/")
     if len(parts) != 3:
         return (key,)
     head, clause = "/".join(parts[:2]), parts[2]
-    if clause.startswith("1-"):
+    if clause.startswith("1-") and clause[2:].isalpha():
         return (key, f"{head}/{clause[2:]}")
-    if "-" not in clause:
+    if clause.isalpha():
         return (key, f"{head}/1-{clause}")
     return (key,)
 

@@ -69,7 +69,8 @@ class Engine(Protocol):
         ...
 
     def cited(self, key: str) -> list[Passage]:
-        """The passages citing a canonical legal key (``5216/7/a``), in report order."""
+        """The passages citing a canonical legal key (``5216/7/a``, or ``5216/7/1-a``), in
+        report order."""
         ...
 
     def citation_counts(self) -> dict[str, int]:
@@ -171,17 +172,18 @@ def cited_page(passage: Passage, terms: Collection[str], analyzer: Analyzer) -> 
     >>> cited_page(p, Analyzer().terms("kopek barinagi"), Analyzer()), cited_page(p, ["su"], Analyzer())
     ('11', '10')
     """
-    if len(set(passage.line_pages) - {""}) < 2:  # all on one page: nothing to choose
+    lines = _line_terms(analyzer, passage.text) if len(set(passage.line_pages) - {""}) > 1 else ()
+    if len(lines) != len(passage.line_pages):  # one page, or pages not known line by line
         return passage.page_estimate
     wanted, best, page = set(terms), 0, passage.page_estimate
-    for held, at in zip(_line_terms(analyzer, passage.text), passage.line_pages, strict=False):
+    for held, at in zip(lines, passage.line_pages, strict=True):
         found = len(wanted.intersection(held))
         if found > best and at:
             best, page = found, at
     return page
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _line_terms(analyzer: Analyzer, text: str) -> tuple[frozenset[str], ...]:
     # Analyzing a long passage line by line costs milliseconds; hits recur across queries.
     return tuple(frozenset(analyzer.terms(line)) for line in text.split("\n"))

@@ -123,7 +123,7 @@ class Result(BaseModel):
     page_estimate: str | None = Field(
         None,
         description="estimated printed page inside the section: of the passage's line holding "
-        "the most query terms, or of its first line",
+        "the most query terms, or where the passage starts (a table: its first row)",
     )
     path: list[str] = Field(default_factory=list, description="the heading path as a list")
     doc_id: str = ""

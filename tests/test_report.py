@@ -57,7 +57,8 @@ def test_every_line_has_its_page_within_the_section(report_engine: SearchEngine)
     assert passages
     for p in passages:
         assert len(p.line_pages) == len(p.text.split("\n")), p.id
-        assert (p.page_estimate or "") in p.line_pages, p.id  # a table's: its first row's
+        # A table's caption and header lines are cited at its first row, where it starts.
+        assert p.line_pages[0] == (p.page_estimate or ""), p.id
         if p.page_start and not is_roman(p.page_start) and not is_roman(p.page_end):
             numbers = [page_number(x) for x in p.line_pages]
             assert numbers == sorted(numbers), p.id
@@ -71,7 +72,18 @@ def test_a_hit_is_cited_at_the_page_of_the_line_that_answers(
         params: dict[str, str | int] = {"q": "hafriyat kamyonlarina kac tasima izin belgesi verildi", "k": 1}
         top = client.get("/search", params=params).json()["results"][0]
     passage = next(p for p in report_engine.passages if p.id == top["id"])
-    answer = next(n for n, line in enumerate(passage.text.split("\n")) if "797 adet atık taşıma izin" in line)
+    lines = passage.text.split("\n")
+    answer = next((n for n, line in enumerate(lines) if "797 adet atık taşıma" in line), None)
+    assert answer is not None, passage.text[:300]
     # The passage runs over two pages and the answer is not on its first line's.
     assert passage.line_pages[answer] != passage.line_pages[0] == passage.page_estimate
     assert top["page_estimate"] == passage.line_pages[answer]
+
+
+def test_a_duty_is_cited_at_the_page_of_its_own_line(report_engine: SearchEngine) -> None:
+    duty = next(p for p in report_engine.passages if p.kind == "duty" and "Öngörmeyen giderler" in p.text)
+    hosts = [p for p in report_engine.passages if p.kind != "duty"]
+    host = next(p for p in hosts if p.line_start <= duty.line_start <= p.line_end)
+    line = next(n for n, text in enumerate(host.text.split("\n")) if "Öngörmeyen giderler" in text)
+    # The duty's table starts a page before the duty's own line.
+    assert duty.page_estimate == host.line_pages[line] != host.page_estimate

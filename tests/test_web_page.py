@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -158,6 +159,12 @@ def test_long_passage_is_shortened_around_the_match(mini_engine: SearchEngine) -
     assert "Kentteki <mark>köpek barınağı</mark> genişletildi" in v.text
     assert len(str(v.text)) < len(text) / 3
     assert str(v.full_text).count("<mark>") == 1 and "19. cümle" in v.full_text
+
+
+def test_a_hit_is_cited_at_the_page_the_search_chose(mini_engine: SearchEngine) -> None:
+    hit = _hit("Köpek barınağı açıldı. Kapasite arttı.")
+    hit = replace(hit, passage=replace(hit.passage, page_end="61"), page="60")
+    assert view(hit, {"kopek"}, mini_engine, {}).pages == "s. 59-61 (yaklaşık s. 60)"
 
 
 def test_short_passage_is_shown_whole(mini_engine: SearchEngine) -> None:

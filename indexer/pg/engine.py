@@ -201,7 +201,8 @@ class PgSearchEngine:
     # -- legal references ----------------------------------------------------------------------
 
     def cited(self, key: str) -> list[Passage]:
-        """The passages citing a canonical legal key (``5216/7/a``), in report order."""
+        """The passages citing a canonical legal key (``5216/7/a``, or ``5216/7/1-a``), in
+        report order."""
         return self._on_current(lambda v: self.index.passages(self.index.cited(key, version=v), version=v))
 
     def citation_counts(self) -> dict[str, int]:
