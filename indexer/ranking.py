@@ -37,7 +37,7 @@ class Hit:
     dense: float | None
     sentence: float | None
     cites: bool | None  # cites the reference the query names; None when it names none
-    page: str | None = None  # the estimated page cited for it (``cited_page``)
+    page: str | None  # the estimated page it is cited at (``cited_page``)
 
 
 @dataclass(frozen=True)
@@ -142,10 +142,12 @@ def hits(
     ranked: Ranked,
     passages: Sequence[Passage],
     named: bool,
-    page: Callable[[Passage], str | None],
+    terms: Collection[str],
+    analyzer: Analyzer,
 ) -> tuple[Hit, ...]:
     """The ranked candidates as hits; ``passages`` are theirs, in ranked order, ``named``
-    says whether the query named a legal reference, and ``page`` cites a passage's page."""
+    says whether the query named a legal reference, and ``terms`` (by ``analyzer``) are
+    the query's, which choose the page each hit is cited at."""
     lex = found.arms[0] if found.lexical else None
     dense = found.arms[-2:] if found.dense else None
     return tuple(
@@ -157,7 +159,7 @@ def hits(
             dense=float(dense[0][at]) if dense is not None else None,
             sentence=float(dense[1][at]) if dense is not None else None,
             cites=bool(found.cites[at]) if named else None,
-            page=page(passage),
+            page=cited_page(passage, terms, analyzer),
         )
         for r, (at, score, passage) in enumerate(zip(ranked.at, ranked.scores, passages, strict=True), 1)
     )

@@ -14,7 +14,7 @@ from indexer.deascii import restore
 from indexer.embedding import Embedder
 from indexer.legal import parse_ref, same_clause
 from indexer.lexical import LexicalIndex
-from indexer.ranking import MODES, Candidates, Clock, Hit, Mode, SearchResult, cited_page, hits, rank
+from indexer.ranking import MODES, Candidates, Clock, Hit, Mode, SearchResult, hits, rank
 from indexer.rerank import MatchIndex, title_text
 from indexer.sentences import best_per_passage
 from indexer.settings import Settings
@@ -95,7 +95,7 @@ class SearchEngine:
         )  # fmt: skip
         ranked = rank(self.settings, mode, found, lambda: self.matches.features(terms, candidates), k)
         best = [self.passages[i] for i in candidates[ranked.at]]
-        result = hits(found, ranked, best, ref is not None, lambda p: cited_page(p, terms, self.analyzer))
+        result = hits(found, ranked, best, ref is not None, terms, self.analyzer)
         clock.lap("fusion")
         return SearchResult(query, mode, k, round(clock.total(), 3), result, clock.laps)
 

@@ -173,7 +173,7 @@ def to_response(result: SearchResult) -> SearchResponse:
                 page_start=h.passage.page_start,
                 page_end=h.passage.page_end,
                 scores=Scores(bm25=h.bm25, dense=h.dense, sentence=h.sentence),
-                page_estimate=h.page or h.passage.page_estimate,
+                page_estimate=h.page,
                 path=list(h.passage.path),
                 doc_id=h.passage.doc_id,
                 kind=h.passage.kind,

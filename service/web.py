@@ -99,7 +99,7 @@ def view(hit: Hit, terms: set[str], engine: Engine, titles: dict[str, str]) -> R
         section=" › ".join(p.path),
         crumbs=crumbs,
         cut=cut,
-        pages=snippets.pages(p.page_start, p.page_end, hit.page or p.page_estimate),
+        pages=snippets.pages(p.page_start, p.page_end, hit.page),
         badge=BADGES.get(p.kind),
         document=titles.get(p.doc_id) if len(titles) > 1 else None,
         text=None if table else para(text if whole else " ".join(shown)),

@@ -145,7 +145,7 @@ def _hit(text: str, kind: str = "text") -> Hit:
         line_end=2,
         kind=kind,  # type: ignore[arg-type]
     )
-    return Hit(rank=1, score=1.0, passage=passage, bm25=1.0, dense=None, sentence=None, cites=None)
+    return Hit(rank=1, score=1.0, passage=passage, bm25=1.0, dense=None, sentence=None, cites=None, page="59")
 
 
 def test_long_passage_is_shortened_around_the_match(mini_engine: SearchEngine) -> None:

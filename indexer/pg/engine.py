@@ -33,7 +33,7 @@ from indexer.embedding import Embedder
 from indexer.legal import parse_ref
 from indexer.pg.index import PgIndex, VersionInfo
 from indexer.pg.pools import Unavailable, VersionGone
-from indexer.ranking import Candidates, Clock, Mode, SearchResult, cited_page, hits, rank
+from indexer.ranking import Candidates, Clock, Mode, SearchResult, hits, rank
 from indexer.rerank import candidate_features, title_text
 from indexer.search import query_embedder
 from indexer.settings import Settings
@@ -168,8 +168,7 @@ class PgSearchEngine:
 
         ranked = rank(self.settings, mode, candidates, features, k)
         best = self.index.passages(ids[ranked.at].tolist(), version=v) if len(ranked.at) else []
-        page = functools.partial(cited_page, terms=terms, analyzer=self.analyzer)
-        result = hits(candidates, ranked, best, ref is not None, page)
+        result = hits(candidates, ranked, best, ref is not None, terms, self.analyzer)
         clock.lap("fusion")
         return SearchResult(query, mode, k, round(clock.total(), 3), result, clock.laps)
 
