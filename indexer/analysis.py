@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-ANALYZER_VERSION = "5"
+ANALYZER_VERSION = "6"
 
 _UPPER_TR = str.maketrans({"I": "ı", "İ": "i"})
 _FOLD = str.maketrans("çğıöşüâîûéÇĞIÖŞÜÂÎÛÉ", "cgiosuaiueCGIOSUAIUE")
@@ -128,6 +128,8 @@ class Analyzer:
         ['izmir', 'kresl', 'ilcel']
         >>> Analyzer(stemmer="none").terms("Kopek barinagi")
         ['kopek', 'barinagi']
+        >>> Analyzer().terms("25.611.625.500 TL")
+        ['25611625500', 'tl']
         """
         tokens = words(normalize(spell_percent(text)))
         if self.stop_words:
@@ -136,7 +138,8 @@ class Analyzer:
 
     def _stem(self, tokens: list[str]) -> list[str]:
         if self.stemmer == "prefix":
-            return [t[: self.prefix_len] for t in tokens]
+            # A number is not a stem: cut to five digits, 25.611.625.500 would be 25611.
+            return [t if t.isdigit() else t[: self.prefix_len] for t in tokens]
         if self.stemmer == "snowball":
             return list(_snowball().stemWords(tokens))  # type: ignore[attr-defined]
         return tokens

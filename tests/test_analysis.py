@@ -31,6 +31,7 @@ def test_turkish_lowercase_keeps_dotless_i() -> None:
 def test_apostrophe_suffix_and_numbers() -> None:
     assert normalize("Türkiye'nin 19.755 öğrencisi") == "turkiye 19755 ogrencisi"
     assert ANALYZER.terms("19.755") == ANALYZER.terms("19755")
+    assert ANALYZER.terms("25.611.625.500") != ANALYZER.terms("25.611")  # numbers are not stemmed
 
 
 @pytest.mark.parametrize("written", ["%97 tamamlandı", "97% tamamlandı", "97 % tamamlandı"])

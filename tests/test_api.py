@@ -58,6 +58,13 @@ def test_ascii_typed_query_finds_the_same_passage(mini_client: Any) -> None:
     assert typed["id"] == proper["id"]
 
 
+def test_a_figure_finds_only_passages_with_that_figure(mini_client: Any) -> None:
+    found = _ok(mini_client, q="4.750.000", mode="bm25")["results"]
+    assert found and "Kira gelirleri\t4.000.000,00\t4.750.000,00" in found[0]["text"]
+    # Same first five digits: a stemmed number would have matched the table above.
+    assert _ok(mini_client, q="4.750.001", mode="bm25")["results"] == []
+
+
 def test_ranking_is_deterministic(mini_client: Any) -> None:
     first = _ok(mini_client, q="belediye", k=10, mode="bm25")
     second = _ok(mini_client, q="belediye", k=10, mode="bm25")
