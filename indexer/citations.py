@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from indexer.legal import find_refs
+from indexer.chunking import Passage
+from indexer.legal import find_refs, same_clause
 
 CITATIONS_VERSION = "1"  # bump when the reference parser's output changes
 
@@ -33,3 +34,23 @@ def citation_index(texts: Iterable[str]) -> dict[str, list[int]]:
             for key in broader(ref.canonical):
                 index.setdefault(key, set()).add(i)
     return {key: sorted(found) for key, found in sorted(index.items())}
+
+
+def citing_page(passage: Passage, key: str) -> str | None:
+    """The estimated page of the passage's first line citing ``key`` (or a narrower
+    reference, or the same clause written another way); else the passage's own estimate.
+
+    >>> p = Passage("r:1:0", "r", "Plan yapıldı.\\n5216 s.K.m.7/b gereği yol yapıldı.", ("Yol",),
+    ...             "9", "12", "10", 1, 3, "text", ("10", "11"))
+    >>> citing_page(p, "5216/7"), citing_page(p, "5393")
+    ('11', '10')
+    """
+    lines = passage.text.split("\n")
+    # One page for the whole passage (or no line pages): nothing to choose, so no parsing.
+    if len(set(passage.line_pages)) < 2 or len(lines) != len(passage.line_pages):
+        return passage.page_estimate
+    wanted = set(same_clause(key))
+    for line, page in zip(lines, passage.line_pages, strict=True):
+        if page and any(k in wanted for ref in find_refs(line) for k in broader(ref.canonical)):
+            return page
+    return passage.page_estimate

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.chunking import Passage
+from indexer.citations import citing_page
 from indexer.legal import KNOWN_LAWS, LegalRef, parse_ref
 from indexer.ranking import Engine
 from service.schemas import ErrorResponse, Law, LawsResponse, LegalResponse
@@ -66,8 +67,8 @@ def legal(
         clause=parsed.clause,
         name=KNOWN_LAWS.get(parsed.law),
         total=len(found),
-        duties=[_passage(p) for p in found if p.kind == "duty"],
-        passages=[_passage(p) for p in found if p.kind != "duty"][:limit],
+        duties=[_passage(p, parsed.canonical) for p in found if p.kind == "duty"],
+        passages=[_passage(p, parsed.canonical) for p in found if p.kind != "duty"][:limit],
     )
 
 
@@ -89,8 +90,8 @@ def laws(request: Request) -> LawsResponse:
     return LawsResponse(laws=rows)
 
 
-def _passage(p: Passage) -> PassageOut:
+def _passage(p: Passage, key: str) -> PassageOut:
     return PassageOut(
         id=p.id, text=p.text, section=p.section, path=list(p.path), page_start=p.page_start,
-        page_end=p.page_end, page_estimate=p.page_estimate, doc_id=p.doc_id, kind=p.kind,
+        page_end=p.page_end, page_estimate=citing_page(p, key), doc_id=p.doc_id, kind=p.kind,
     )  # fmt: skip

@@ -144,7 +144,9 @@ class Passage(BaseModel):
     path: list[str]
     page_start: str
     page_end: str
-    page_estimate: str | None
+    page_estimate: str | None = Field(
+        description="estimated printed page of the passage's first line citing the reference"
+    )
     doc_id: str
     kind: Literal["text", "table", "duty"]
 

@@ -51,6 +51,15 @@ def test_legal_lookup_returns_citing_passages_with_pages(client: TestClient) -> 
     assert whole["ref"] == "5393/18" and whole["total"] >= 1
 
 
+def test_legal_lookup_cites_a_passage_at_its_citing_line(client: TestClient) -> None:
+    # The list of 5216 m.7's clauses runs from page 4 onto page 5, where 7/h stands.
+    body = client.get("/legal", params={"ref": "5216/7/h"}).json()
+    listing = [p for p in body["passages"] if "5216 s.K.m.7/c" in p["text"] and "5216 s.K.m.7/h" in p["text"]]
+    assert [p["page_estimate"] for p in listing] == ["5"]
+    earlier = client.get("/legal", params={"ref": "5216/7/c"}).json()
+    assert [p["page_estimate"] for p in earlier["passages"] if p["id"] == listing[0]["id"]] == ["4"]
+
+
 def test_unparseable_reference_is_a_422_in_the_one_error_shape(client: TestClient) -> None:
     response = client.get("/legal", params={"ref": "kreşler nerede"})
     assert response.status_code == 422
