@@ -17,7 +17,7 @@ from eval import crossval, metrics
 from eval.questions import DEFAULT_QUESTIONS, QuestionFileError
 from eval.report import read_trec, write_all
 from eval.runner import Run, Searcher, in_process, over_http, run_queries
-from eval.sets import EvalSet, benchmark_set, report_set
+from eval.sets import EvalSet, benchmark_set, mistyped, report_set
 from indexer.ranking import Engine
 from indexer.settings import INDEX_FIELDS, Settings, get_settings
 
@@ -31,6 +31,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="report question file")
     p.add_argument("--split", choices=("dev", "test", "all"), default="all", help="report split")
     p.add_argument("--ascii", action="store_true", help="questions typed without Turkish letters")
+    p.add_argument("--typos", action="store_true", help="questions with one or two mistyped words")
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument(
         "--variant",
@@ -60,6 +61,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def resolve_set(args: argparse.Namespace, base: Settings) -> EvalSet:
+    found = _resolve_set(args, base)
+    return mistyped(found) if args.typos else found
+
+
+def _resolve_set(args: argparse.Namespace, base: Settings) -> EvalSet:
     if args.set == "report":
         return report_set(base, args.questions, args.split, args.ascii)
     folder = Path(args.set)

@@ -8,10 +8,11 @@ benchmark folder (``passages.jsonl``, ``queries.jsonl``, ``queries_ascii.jsonl``
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from eval.questions import DEFAULT_QUESTIONS, QuestionFileError, load_questions, relevant
+from eval.typos import misspell
 from indexer.analysis import fold
 from indexer.settings import Settings
 
@@ -57,6 +58,12 @@ def report_set(
     qrels = {q.id: dict.fromkeys(sorted(relevant(q, corpus)), 1) for q in questions}
     name = f"report-{split}" + ("-ascii" if ascii_typed else "")
     return EvalSet(name, queries, qrels, settings)
+
+
+def mistyped(found: EvalSet) -> EvalSet:
+    """The set with each query's words mistyped (``eval.typos``), judged as before."""
+    queries = tuple(replace(q, text=misspell(q.text, q.id)) for q in found.queries)
+    return replace(found, name=f"{found.name}-typos", queries=queries)
 
 
 def benchmark_set(folder: Path, base: Settings, index_root: Path, ascii_typed: bool = False) -> EvalSet:

@@ -12,7 +12,7 @@ from eval.__main__ import main
 from eval.metrics import score
 from eval.report import read_trec
 from eval.runner import in_process, over_http, run_queries
-from eval.sets import Query, benchmark_set
+from eval.sets import Query, benchmark_set, mistyped
 from eval.tune import WEIGHTS
 from indexer.embedding import Embedder
 from indexer.search import SearchEngine
@@ -61,6 +61,16 @@ def test_ascii_queries_come_from_their_own_file(tmp_path: Path) -> None:
     assert ev.name == "bench-mini-ascii"
     assert ev.queries[0].text == "Korfezde deniz suyu ne siklikla olculuyor?"
     assert ev.settings.index_dir == tmp_path / "bench-mini"
+
+
+def test_mistyped_queries_keep_their_ids_judgments_and_slips(tmp_path: Path) -> None:
+    ev = benchmark_set(BENCH, Settings(), tmp_path)
+    typed = mistyped(ev)
+    assert (typed.name, typed.qrels) == ("bench-mini-typos", ev.qrels)
+    assert [q.id for q in typed.queries] == [q.id for q in ev.queries]
+    pairs = list(zip(ev.queries, typed.queries, strict=True))
+    assert all(a.text != b.text and len(a.text.split()) == len(b.text.split()) for a, b in pairs)
+    assert mistyped(ev) == typed  # seeded by query id: the same slips every run
 
 
 def test_missing_question_file_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
