@@ -1,9 +1,7 @@
 """Legal references in Turkish text and their canonical keys ("5216 s.K.m.7/a" → "5216/7/a").
 
-Matching runs on a folded copy of the text (lower case, Turkish letters as ASCII, one character
-for one), so spans index the original and "SAYILI", "sayili" and "sayılı" are one word. A number
-is a law number only in a law context: "N sayılı … Kanun/Yasa/KHK/Kararname", "N s.K.", an
-amendment note "(Ek fıkra: 12/11/2012-6360/7 md.)", a known law name, or "aynı Kanunun".
+The patterns, the law names and the folding they match on are in ``indexer.legal_grammar``;
+this module reads what they match into references, with spans in the original text.
 
 Decisions, from the İzmir 2023 report:
 
@@ -22,120 +20,31 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KNOWN_LAWS: dict[str, str] = {
-    "213": "Vergi Usul Kanunu",
-    "634": "Kat Mülkiyeti Kanunu",
-    "657": "Devlet Memurları Kanunu",
-    "775": "Gecekondu Kanunu",
-    "854": "Deniz İş Kanunu",
-    "1593": "Umumi Hıfzıssıhha Kanunu",
-    "1608": "Umuru Belediyeye Müteallik Ahkâmı Cezaiye Hakkında Kanun",
-    "2464": "Belediye Gelirleri Kanunu",
-    "2560": "İstanbul Su ve Kanalizasyon İdaresi Genel Müdürlüğü Kuruluş ve Görevleri Hakkında Kanun",
-    "2863": "Kültür ve Tabiat Varlıklarını Koruma Kanunu",
-    "2872": "Çevre Kanunu",
-    "2886": "Devlet İhale Kanunu",
-    "2942": "Kamulaştırma Kanunu",
-    "3194": "İmar Kanunu",
-    "3402": "Kadastro Kanunu",
-    "4734": "Kamu İhale Kanunu",
-    "4735": "Kamu İhale Sözleşmeleri Kanunu",
-    "4857": "İş Kanunu",
-    "5018": "Kamu Mali Yönetimi ve Kontrol Kanunu",
-    "5216": "Büyükşehir Belediyesi Kanunu",
-    "5302": "İl Özel İdaresi Kanunu",
-    "5326": "Kabahatler Kanunu",
-    "5362": "Esnaf ve Sanatkârlar Meslek Kuruluşları Kanunu",
-    "5366": "Yıpranan Tarihi ve Kültürel Taşınmaz Varlıkların Yenilenerek Korunması ve Yaşatılarak "
-    "Kullanılması Hakkında Kanun",
-    "5393": "Belediye Kanunu",
-    "5449": "Kalkınma Ajanslarının Kuruluşu, Koordinasyonu ve Görevleri Hakkında Kanun",
-    "5510": "Sosyal Sigortalar ve Genel Sağlık Sigortası Kanunu",
-    "5627": "Enerji Verimliliği Kanunu",
-    "5747": "Büyükşehir Belediyesi Sınırları İçerisinde İlçe Kurulması ve Bazı Kanunlarda Değişiklik "
-    "Yapılması Hakkında Kanun",
-    "5957": "Sebze ve Meyveler ile Yeterli Arz ve Talep Derinliği Bulunan Diğer Malların Ticaretinin "
-    "Düzenlenmesi Hakkında Kanun",
-    "6102": "Türk Ticaret Kanunu",
-    "6183": "Amme Alacaklarının Tahsil Usulü Hakkında Kanun",
-    "6284": "Ailenin Korunması ve Kadına Karşı Şiddetin Önlenmesine Dair Kanun",
-    "6306": "Afet Riski Altındaki Alanların Dönüştürülmesi Hakkında Kanun",
-    "6331": "İş Sağlığı ve Güvenliği Kanunu",
-    "6360": "On Üç İlde Büyükşehir Belediyesi ve Yirmi Altı İlçe Kurulması ile Bazı Kanun ve Kanun "
-    "Hükmünde Kararnamelerde Değişiklik Yapılmasına Dair Kanun",
-    "6698": "Kişisel Verilerin Korunması Kanunu",
-    "7126": "Sivil Savunma Kanunu",
-}
-# Names the report (or a user) writes differently from the official one.
-_ALIASES = {
-    "Büyükşehir Belediye Kanunu": "5216",
-    "Kamu İhaleleri Sözleşmeleri Kanunu": "4735",
-    "Kamu Mali Yönetim ve Kontrol Kanunu": "5018",
-    "Kişisel Verileri Koruma Kanunu": "6698",
-}
+from indexer.legal_grammar import (
+    BENT,
+    BENT_LETTER,
+    FIKRA,
+    ITEM,
+    KNOWN_LAWS,
+    LENIENT,
+    LETTER,
+    MADDE,
+    PREFIX,
+    SEP,
+    SK_FIRST,
+    SK_NEXT,
+    START,
+    STRICT,
+    fold,
+    law_named,
+    ordinal,
+)
+
+# The public entry point: KNOWN_LAWS lives in legal_grammar and is exported from here as well.
+__all__ = ["KNOWN_LAWS", "LegalRef", "canonical_key", "find_refs", "parse_ref", "same_clause"]
+
 _MAX_RANGE = 30
-
-# One character for one: spans found in the folded text index the original ("İ".lower() is two).
-_FOLD = str.maketrans("İIıçÇğĞöÖşŞüÜâÂîÎûÛ’‘`´ʼ", "iiiccggoossuuaaiiuu'''''")
-_TR_LOWER = str.maketrans({"I": "ı", "İ": "i"})
-_UNITS = "birinci ikinci ucuncu dorduncu besinci altinci yedinci sekizinci dokuzuncu".split()  # noqa: SIM905
-_TENS = "on yirmi otuz kirk elli altmis yetmis seksen doksan".split()  # noqa: SIM905
-_ORDWORD = (  # "yedinci", "on ikinci", "yirminci" (tens take -uncu/-nci/-inci)
-    rf"(?<![a-z])(?:(?:(?:{'|'.join(_TENS)})\s+)?(?:{'|'.join(_UNITS)})|(?:{'|'.join(_TENS)})(?:n?[iu])?nc[iu])"
-    r"(?![a-z])"
-)
-_ORD = r"(?:\.(?![0-9])|\s?'?\s?[iu]?nc[iu](?![a-z]))"  # "56.", "7 nci", "13 üncü", "4'üncü", "28inci"
-_ITEM = re.compile(
-    r"\s*(?:(?P<a>[0-9]{1,3})(?![0-9])(?:-(?P<to>[0-9]{1,3})(?![0-9])|/(?P<f>[0-9]{1,2})-(?P<b>[a-z])"
-    rf"(?![a-z])|[/-](?P<c>[a-z])(?![a-z])|/(?P<n>[0-9]{{1,2}})(?![0-9]))?{_ORD}?|(?P<w>{_ORDWORD}))"
-)
-_LETTER = re.compile(r"\s+([a-z])(?![\w'])")
-_SEP = re.compile(r"\s*(?P<sep>,|;|-|ve(?![a-z])|ile(?![a-z])|ila(?![a-z])|veya(?![a-z]))\s*")
-_MADDE = re.compile(r"\s*madd?e[a-z']*")  # "madesi" is the report's typo
-_PREFIX = re.compile(r"\s*(?:madd?e(?:si)?(?![a-z])|md?\.)\s*")
-_FIKRA = re.compile(rf"\s*(?:(?P<w>{_ORDWORD})|(?P<n>[0-9]{{1,2}}){_ORD}?)\s+fi?kra[a-z']*")
-_BENT = re.compile(r"\s*(?:\([a-z]\)(?:\s*(?:,|ve)\s*\([a-z]\)){0,9}\s*|\s[a-z]\s+)ben[dt][a-z']*")
-_BENT_LETTER = re.compile(r"\(([a-z])\)|(?<=\s)([a-z])(?=\s)")
-_SK_FIRST = re.compile(r"[.\s]*(?:md?\.?\s*)?")
-_SK_NEXT = re.compile(r"\s*[;,]?\s*md?\.\s*")
-_START = re.compile(r"[\s/]*")
-
-_LAWNUM = r"[0-9]{1,4}(?:/[0-9]{1,2}(?![0-9]))?"  # "1608/1 sayılı": the "/1" is not a law
-# "119 sayılı Karar ile …", "28489 sayılı Resmi Gazete'de …" must not run on into a later "Kanun".
-_BLOCK = r"(?:karar(?!name)|yazi|olur|gazete|onerge|dilekce|tarih(?:li)?(?![a-z]))"
-# "Yasa'nın", "Yasası", "Yasalar", never "yasal" or "yaşatılarak" (folded "yasatilarak").
-_YASA = r"yasa(?:si(?:nin|na|nda)?|nin|ya|da|dan|lar(?:in|a|da)?)?(?![a-z])"
-_SAYILI = (
-    rf"(?<![0-9.,/'-])(?P<nums>{_LAWNUM}(?:\s*(?:,|ve\s)\s*{_LAWNUM}|/[0-9]{{3,4}}){{0,6}})\s*sayili\s+"
-    rf"(?P<words>(?:(?!{_BLOCK})[^\W\d_]+\s+){{0,16}}?)"
-    rf"(?P<term>kanun\s+hukmunde\s+kararname|khk|cumhurbaskanligi\s+kararname|kanun|{_YASA})[a-z']*"
-)
-_AMEND = (  # "(Ek fıkra: 12/11/2012-6360/7 md.)", "(Mülga:2/7/2018-KHK-703/75 md.)", "2006-5538 s.K./29 m."
-    r"(?<![0-9])[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}\s*-\s*(?P<akhk>khk\s*-\s*)?(?P<alaw>[0-9]{3,4})"
-    r"\s*(?:s\.\s?k\.?\s*)?/\s*(?P<aart>[0-9]{1,3})\s*md?\."
-)
-_SAME = rf"(?<![a-z0-9])(?P<same>ayni\s+(?:kanun|{_YASA}))[a-z']*"
-
-
-def _fold(text: str) -> str:
-    return text.translate(_FOLD).lower()
-
-
-def _name_key(folded_name: str) -> str:
-    return " ".join(folded_name.split()[:-1])  # the words before "kanun"/"yasa"
-
-
-_BY_NAME = {
-    _name_key(_fold(n)): law for n, law in [(v, k) for k, v in KNOWN_LAWS.items()] + [*_ALIASES.items()]
-}
-_NAME_ALTS = "|".join(r"\s+".join(map(re.escape, k.split())) for k in sorted(_BY_NAME, key=len, reverse=True))
-_NAME = rf"(?<![a-z0-9])(?P<name>(?:{_NAME_ALTS})\s+(?:kanun|{_YASA}))[a-z']*"
-_BARE = rf"(?<![0-9.,/'-])(?P<bare>{'|'.join(sorted(KNOWN_LAWS, key=len, reverse=True))})(?![0-9])"
-# The dotless "sk" only in queries: in the report "166 Sk." is a street (sokak).
-_SK = r"(?<![0-9.,/'-])(?P<sk>[0-9]{{2,4}})\s?s{}\s?(?:k|kmykk)(?![a-z])\.?"
-_STRICT = re.compile("|".join([_AMEND, _SAYILI, _SK.format(r"\."), _SAME, _NAME]))
-_LENIENT = re.compile("|".join([_AMEND, _SAYILI, _SK.format(r"\.?"), _SAME, _NAME, _BARE]))
-
+_TR_LOWER = str.maketrans({"I": "ı", "İ": "i"})  # Turkish lower case: "I" is "ı"
 _Art = tuple[str, str | None]
 
 
@@ -191,13 +100,6 @@ def same_clause(key: str) -> tuple[str, ...]:
     return (key,)
 
 
-def _ordinal(words: str) -> int:
-    *tens, last = words.split()
-    if last in _UNITS:
-        return _UNITS.index(last) + 1 + (10 * (_TENS.index(tens[0]) + 1) if tens else 0)
-    return 10 * (1 + next(i for i, t in enumerate(_TENS) if last.startswith(t)))
-
-
 def _letter(text: str, i: int) -> str:
     return text[i].translate(_TR_LOWER).lower()  # the original letter: "ç", not the folded "c"
 
@@ -208,10 +110,10 @@ def _expand(a: int, b: int) -> list[_Art]:
 
 def _item(f: str, text: str, pos: int, lenient: bool) -> tuple[list[_Art], int, int | None] | None:
     """The articles of one list item at ``pos``, its end, and its plain number (for "3 ila 5")."""
-    if (m := _ITEM.match(f, pos)) is None:
+    if (m := ITEM.match(f, pos)) is None:
         return None
     if m.group("w"):
-        n = _ordinal(m.group("w"))
+        n = ordinal(m.group("w"))
         return [(str(n), None)], m.end(), n
     a, end, clause = int(m.group("a")), m.end(), None
     if m.group("to"):
@@ -222,7 +124,7 @@ def _item(f: str, text: str, pos: int, lenient: bool) -> tuple[list[_Art], int, 
         clause = _letter(text, m.start("c"))
     elif m.group("n"):
         clause = str(int(m.group("n")))
-    elif lenient and (lm := _LETTER.match(f, end)):
+    elif lenient and (lm := LETTER.match(f, end)):
         clause, end = _letter(text, lm.start(1)), lm.end()
     return [(str(a), clause)], end, a if clause is None else None
 
@@ -230,10 +132,10 @@ def _item(f: str, text: str, pos: int, lenient: bool) -> tuple[list[_Art], int, 
 def _clauses(f: str, text: str, pos: int) -> tuple[list[str], int]:
     """Clauses after "maddesinin": "dördüncü fıkrası", "(a) ve (b) bentleri", "1. fıkrasının (c) bendi"."""
     fikra = ""
-    if m := _FIKRA.match(f, pos):
-        fikra, pos = str(_ordinal(m.group("w")) if m.group("w") else int(m.group("n"))), m.end()
-    if m := _BENT.match(f, pos):
-        found = _BENT_LETTER.finditer(f, m.start(), m.end())
+    if m := FIKRA.match(f, pos):
+        fikra, pos = str(ordinal(m.group("w")) if m.group("w") else int(m.group("n"))), m.end()
+    if m := BENT.match(f, pos):
+        found = BENT_LETTER.finditer(f, m.start(), m.end())
         bents = [_letter(text, x.start(1) if x.group(1) else x.start(2)) for x in found]
         return [f"{fikra}-{b}" if fikra else b for b in bents], m.end()
     return ([fikra] if fikra else []), pos
@@ -247,9 +149,9 @@ def _prose_tail(f: str, text: str, pos: int, lenient: bool) -> tuple[list[_Art],
     end = pending_end = pos
     prefix_ok, range_next = True, False
     if lenient:
-        pos = _START.match(f, pos).end()  # type: ignore[union-attr]  # matches the empty string
+        pos = START.match(f, pos).end()  # type: ignore[union-attr]  # matches the empty string
     for _ in range(200):  # every step consumes text; the cap bounds a pathological list
-        if prefix_ok and (m := _PREFIX.match(f, pos)) and (it := _item(f, text, m.end(), lenient)):
+        if prefix_ok and (m := PREFIX.match(f, pos)) and (it := _item(f, text, m.end(), lenient)):
             arts += it[0]
             pos = end = it[1]
         elif it := _item(f, text, pos, lenient):
@@ -259,14 +161,14 @@ def _prose_tail(f: str, text: str, pos: int, lenient: bool) -> tuple[list[_Art],
             else:
                 pending.append((it[0], it[2]))
             pos = pending_end = it[1]
-        elif pending and (m := _MADDE.match(f, pos)):
+        elif pending and (m := MADDE.match(f, pos)):
             arts += [a for group, _ in pending for a in group]
             pending = []
             clauses, pos = _clauses(f, text, m.end())
             if clauses and arts[-1][1] is None:
                 arts[-1:] = [(arts[-1][0], c) for c in clauses]
             end = pos
-        elif m := _SEP.match(f, pos):
+        elif m := SEP.match(f, pos):
             pos, range_next, prefix_ok = m.end(), m.group("sep") == "ila", True
             continue
         else:
@@ -282,10 +184,10 @@ def _sk_tail(f: str, text: str, pos: int, lenient: bool) -> tuple[list[_Art], in
     """Articles after "5393 s.K.": "m.18/a; m.17", "m.34/1-b", "m.18-b; m.62", "11/6"."""
     arts: list[_Art] = []
     end = pos
-    start = _SK_FIRST.match(f, pos).end()  # type: ignore[union-attr]  # matches the empty string
+    start = SK_FIRST.match(f, pos).end()  # type: ignore[union-attr]  # matches the empty string
     while len(arts) < 200 and (it := _item(f, text, start, lenient)):
         arts, end = arts + it[0], it[1]
-        if (m := _SK_NEXT.match(f, end)) is None:
+        if (m := SK_NEXT.match(f, end)) is None:
             break
         start = m.end()
     return arts, end
@@ -300,7 +202,7 @@ def _text_name(text: str, m: re.Match[str]) -> str | None:
         return "Cumhurbaşkanlığı Kararnamesi"
     if not (words := text[m.start("words") : m.end("words")].split()):
         return None
-    bare = _fold(words[-1]) in ("hakkinda", "dair", "iliskin")  # "… Hakkında Kanun", not "Kanunu"
+    bare = fold(words[-1]) in ("hakkinda", "dair", "iliskin")  # "… Hakkında Kanun", not "Kanunu"
     noun = ("Kanun" if bare else "Kanunu") if term == "kanun" else ("Yasa" if bare else "Yasası")
     return " ".join([*words, noun])
 
@@ -322,8 +224,8 @@ def _sayili_laws(text: str, m: re.Match[str]) -> tuple[list[tuple[str, str | Non
 
 
 def _scan(text: str, lenient: bool) -> list[LegalRef]:
-    f = _fold(text)
-    rx = _LENIENT if lenient else _STRICT
+    f = fold(text)
+    rx = LENIENT if lenient else STRICT
     out: list[LegalRef] = []
     last: tuple[str, str | None] | None = None  # the law "aynı Kanunun" refers to
     pos = 0
@@ -342,7 +244,7 @@ def _scan(text: str, lenient: bool) -> list[LegalRef]:
             laws = [(m.group("sk"), KNOWN_LAWS.get(m.group("sk")))]
             arts, end = _sk_tail(f, text, m.end(), lenient)
         else:
-            known = bare or (_BY_NAME[_name_key(m.group("name"))] if m.group("name") else None)
+            known = bare or (law_named(m.group("name")) if m.group("name") else None)
             laws = [(known, KNOWN_LAWS[known])] if known else [last] if last else []
             start = m.start("name") if m.group("name") else start
             arts, end = _prose_tail(f, text, m.end(), lenient)
