@@ -19,7 +19,7 @@ import pytest
 
 from eval.questions import load_questions
 from indexer.deascii import restore
-from indexer.pg import PgIndex, cluster, load_index, migrate, schema_version
+from indexer.pg import PgIndex, binaries, cluster, load_index, migrate, schema_version, server
 from indexer.pg.schema import MIGRATIONS
 from indexer.search import SearchEngine
 from indexer.sentences import best_per_passage
@@ -128,41 +128,41 @@ def test_the_test_cluster_says_what_to_do_when_it_cannot_start(
 
     with monkeypatch.context() as m:
         m.setattr(pwd, "getpwnam", no_such_user)
-        with pytest.raises(cluster.ClusterError, match=r"useradd --system .* postgres"):
+        with pytest.raises(binaries.ClusterError, match=r"useradd --system .* postgres"):
             cluster.start(tmp_path / "servers")
     with monkeypatch.context() as m:
         m.setattr(pwd, "getpwnam", lambda name: pwd.getpwuid(0))  # the user exists
-        m.setattr(cluster, "_server_user_can", lambda test, path: test != "-x")
+        m.setattr(binaries, "_server_user_can", lambda test, path: test != "-x")
         m.setattr(tempfile, "gettempdir", lambda: str(tmp_path))  # where the copy is tried
-        cluster.bin_dir.cache_clear()
-        with pytest.raises(cluster.ClusterError, match=r"cannot execute .*pg_ctl: put the project"):
+        binaries.bin_dir.cache_clear()
+        with pytest.raises(binaries.ClusterError, match=r"cannot execute .*pg_ctl: put the project"):
             cluster.start(tmp_path / "servers")
-    cluster.bin_dir.cache_clear()
+    binaries.bin_dir.cache_clear()
     assert not (tmp_path / "servers").exists()  # refused before anything was created
     monkeypatch.undo()
     if os.geteuid() == 0 and shutil.which("runuser"):  # the real check, on a folder closed to it
         closed = tmp_path / "closed"
         (closed / "bin").mkdir(parents=True)
         closed.chmod(0o700)
-        assert not cluster._server_user_can("-x", closed / "bin")
+        assert not binaries._server_user_can("-x", closed / "bin")
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("runuser"), reason="as root only")
 def test_binaries_the_server_user_cannot_reach_are_copied_where_it_can(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    installed = cluster.installed_bin_dir()
-    real = cluster._server_user_can
+    installed = binaries.installed_bin_dir()
+    real = binaries._server_user_can
     # As for a checkout under a 0700 home: the installed binaries are closed to `postgres`.
     monkeypatch.setattr(
-        cluster, "_server_user_can", lambda test, path: installed not in path.parents and real(test, path)
+        binaries, "_server_user_can", lambda test, path: installed not in path.parents and real(test, path)
     )
     shared = Path(tempfile.mkdtemp(prefix="rapor-test-bin-", dir="/tmp"))
     shared.chmod(0o755)
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(shared))
-    cluster.bin_dir.cache_clear()
+    binaries.bin_dir.cache_clear()
     try:
-        copied = cluster.bin_dir()
+        copied = binaries.bin_dir()
         assert shared in copied.parents
         version = subprocess.run(
             ["runuser", "-u", "postgres", "--", str(copied / "postgres"), "--version"],
@@ -171,16 +171,16 @@ def test_binaries_the_server_user_cannot_reach_are_copied_where_it_can(
             check=False,
         )
         assert version.returncode == 0 and "PostgreSQL" in version.stdout, version.stderr
-        assert cluster.bin_dir() == copied  # copied once
+        assert binaries.bin_dir() == copied  # copied once
     finally:
-        cluster.bin_dir.cache_clear()
+        binaries.bin_dir.cache_clear()
         shutil.rmtree(shared)
 
 
 def test_the_cluster_exports_test_variables_apart_from_the_settings() -> None:
-    server = cluster.Server("primary", Path("/srv/pg/primary"), 5432, 10)
-    standby = cluster.Server("standby", Path("/srv/pg/standby"), 5433, 11)
-    lines = cluster.Cluster(server, (standby,)).exports("RAPOR_TEST_PG_").splitlines()
+    primary = server.Server("primary", Path("/srv/pg/primary"), 5432, 10)
+    standby = server.Server("standby", Path("/srv/pg/standby"), 5433, 11)
+    lines = cluster.Cluster(primary, (standby,)).exports("RAPOR_TEST_PG_").splitlines()
     assert [line.split("=", 1)[0] for line in lines] == [
         "export RAPOR_TEST_PG_DSN", "export RAPOR_TEST_PG_REPLICAS", "export RAPOR_TEST_PG_PIDS",
         "export RAPOR_TEST_PG_DIR",

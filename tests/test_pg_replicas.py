@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from indexer.embedding import Embedder
-from indexer.pg import PgIndex, Servers, Unavailable, cluster, load_index
+from indexer.pg import PgIndex, Servers, Unavailable, cluster, load_index, server
 from indexer.pg.engine import PgSearchEngine
 from indexer.settings import Settings
 from tests.pg_support import (
@@ -163,12 +163,12 @@ def test_no_search_fails_while_the_standby_is_down_during_a_load(
     thread.start()
     try:
         wait_until(lambda: standby in ports, "a read on the standby")
-        cluster.stop_server(standby_dir)
+        server.stop_server(standby_dir)
         stopped = len(ports)
         load_index(mini_settings, pg.primary)
         wait_until(lambda: len(ports) >= stopped + 20, "reads while the standby is down")
         restarted = len(ports)
-        cluster.start_server(cluster.STANDBY, standby_dir)
+        server.start_server(cluster.STANDBY, standby_dir)
         wait_replayed(pg)
         back = len(ports)
         wait_until(lambda: standby in ports[back:], "a read on the standby again")
@@ -176,8 +176,8 @@ def test_no_search_fails_while_the_standby_is_down_during_a_load(
         stop.set()
         thread.join()
         engine.close()
-        if cluster.server_pid(standby_dir) is None:  # never leave the standby down for later tests
-            cluster.start_server(cluster.STANDBY, standby_dir)
+        if server.server_pid(standby_dir) is None:  # never leave the standby down for later tests
+            server.start_server(cluster.STANDBY, standby_dir)
     assert errors == []
     # Reads that finished just before the stop may be counted after it: a few are let off.
     assert set(ports[stopped + 5 : restarted]) == {primary}
