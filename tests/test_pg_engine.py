@@ -268,7 +268,7 @@ def test_a_lost_database_is_a_503_in_the_error_shape_and_on_the_page(
 def test_report_metrics_and_top_five_agree_with_the_embedded_engine(
     pg_servers: Found, report_settings: Settings, report_engine: SearchEngine
 ) -> None:
-    """Issue 9's parity bar on the report's 192 eval questions: each mode's metrics within
+    """Issue 9's parity bar on the report's eval questions: each mode's metrics within
     0.01 of the embedded engine's, and the same top 5 for at least 95% of the questions."""
     ev = report_set(report_settings)
     with scratch_database(*pg_servers) as target:
