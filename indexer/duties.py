@@ -12,30 +12,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-SECTION_HEADING = "1.2. Yetki, Görev ve Sorumluluklar"
-# 5216 and 5393 letter their clauses without ç, ğ, ı (the report's own labels run 7/a…7/o and
-# 18/a…18/u); later laws such as 5957 use them ("10/ç").
-ASCII_CLAUSES = "abcdefghijklmnoprstuvyz"
-TURKISH_CLAUSES = "abcçdefgğhıijklmnoprsştuüvyz"
+from indexer.duty_labels import ANCHORS, ASCII_CLAUSES, TURKISH_CLAUSES, fold_label, label_refs, parse_label
 
-# What the law says in each clause of 5216 m.7, in clause order (folded, see _fold), and in a few
-# other refs of the damaged blocks. They check alignments of labels that drifted from their rows:
-# a matching anchor confirms a pairing, a missing one refutes it, a ref without one says nothing.
-_M7 = (
-    "stratejik plan|nazim imar plan|gecekondu|isyerlerine|69 ve 73|ulasim ana plan|ilce merkezine baglayan"
-    "|kent bilgi sistem|agaclandirma|laboratuvar|zabita|terminal|sosyal donati|mabet|tabiat varlik"
-    "|toplu tasima hizmetlerini yurutmek|kanalizasyon|mezarlik|toptanci hal|itfaiye|gezici saglik"
-    "|merkezi isitma|afet riski"
-)
-ANCHORS: dict[str, str] = {f"5216/7/{c}": a for c, a in zip(ASCII_CLAUSES, _M7.split("|"), strict=True)} | {
-    "5216/12": "karar organi",
-    "5393/17": "karar organi",
-    "5393/18/a": "stratejik plan ile",
-    "5393/41": "stratejik plan",
-    "5393/56": "faaliyet rapor",
-    "5393/18/b": "kesin hesab",
-    "5216/25": "ilce belediyelerinden gelen butce",
-}
+SECTION_HEADING = "1.2. Yetki, Görev ve Sorumluluklar"
 
 
 @dataclass(frozen=True)
@@ -66,50 +45,9 @@ class _Draft:
 
 Item = tuple[str, int, str, str]  # kind ("row", "text", "label"), line number, duty text, label
 
-_FOLD = str.maketrans("İIçğıöşüâîû", "iıcgiosuaiu")
-_REF = re.compile(
-    r"(?:(?P<law>\d{2,4})\s*s\.\s*K\.?\s*(?:m\.\s*)?(?P<art>\d+)|m\.\s*(?P<bare>\d+)|(?P<mm>\d+)\s*mm\b)"
-    r"(?P<tail>(?:[/-][0-9a-zçğıöşü]+)*)"
-)
-_LABEL = re.compile(rf"(?:[\s;,()]*(?:{_REF.pattern}))+[\s;,()]*")
 _GLUED = re.compile(r"\s(?=\d{2,4} s\.K)")
 _HEADER = re.compile(r"(?:Yasal Yükümlülük|Dayanak|[\s*])+")
 _SECTION_END = re.compile(r"\d+\.\d+\.\s+[A-ZÇĞİÖŞÜ]")
-
-
-def _fold(text: str) -> str:
-    """Lower case without Turkish letters, so misspellings in the extraction still match.
-
-    >>> _fold("Gayrisıhhi İŞYERLERİ")
-    'gayrisihhi isyerleri'
-    """
-    return text.translate(_FOLD).lower().translate(_FOLD)
-
-
-def parse_label(label: str) -> list[str] | None:
-    """Canonical refs of a "Dayanak" label, or None when ``label`` is not only refs.
-
-    A ref without a law ("m.62") takes the law before it; "45 mm" has none and gives "?/45".
-
-    >>> parse_label("5393 s.K.m.18-b; m.62; m.63")
-    ['5393/18/b', '5393/62', '5393/63']
-    >>> parse_label("5957 s.K.8 5957 s.K 10/ç 5957 s.K 11/3")
-    ['5957/8', '5957/10/ç', '5957/11/3']
-    >>> parse_label("Borçlanmaya karar vermek.") is None
-    True
-    """
-    if not _LABEL.fullmatch(label):
-        return None
-    refs, law = [], "?"
-    for match in _REF.finditer(label):
-        law = match["law"] or (law if match["bare"] else "?")
-        parts = (law, match["art"] or match["bare"] or match["mm"], match["tail"][1:].lower())
-        refs.append("/".join(part for part in parts if part))
-    return refs
-
-
-def _refs(labels: list[str]) -> list[str]:
-    return list(dict.fromkeys(ref for label in labels for ref in parse_label(label) or []))
 
 
 def _note_only(text: str) -> bool:
@@ -160,7 +98,7 @@ def _blocks(lines: list[str]) -> list[tuple[str, list[Item]]]:
 def _fit(text: str, label: str) -> int:
     """+1 when an anchored ref of ``label`` matches ``text``, -1 when none does, 0 without anchors."""
     anchors = [ANCHORS[ref] for ref in parse_label(label) or [] if ref in ANCHORS]
-    return 0 if not anchors else 1 if any(a in _fold(text) for a in anchors) else -1
+    return 0 if not anchors else 1 if any(a in fold_label(text) for a in anchors) else -1
 
 
 def _align(texts: list[str], labels: list[str]) -> list[list[int]]:
@@ -219,11 +157,11 @@ def _pair(body: str, items: list[Item]) -> list[_Draft]:
             draft.labels = [labels[x] for x in run]
             draft.recovered = sure or (1 in run_fits and -1 not in run_fits)
             # a text left without a label most likely shares the label cell above it (rowspan)
-            draft.refs = above = _refs(draft.labels) or above
+            draft.refs = above = label_refs(draft.labels) or above
     elif labels:  # labels without a duty text in their block: kept only to be reported
         texts = [_Draft(body, "", line, [label], recovered=False) for kind, line, _, label in loose]
     for draft in rows + texts:
-        draft.refs = draft.refs or _refs(draft.labels)
+        draft.refs = draft.refs or label_refs(draft.labels)
     return sorted(rows + texts, key=lambda d: d.line)
 
 
@@ -242,15 +180,15 @@ def _continue_clauses(drafts: list[_Draft], previous: list[_Draft]) -> None:
     letters = iter(alphabet[alphabet.index(letter) + 1 :] if letter in alphabet else "")
     for draft in drafts:
         first = re.sub(r"^(\([^)]*\)\s*)+", "", draft.text).split(". ")[0]
-        if "birinci fikra" in _fold(first):
+        if "birinci fikra" in fold_label(first):
             draft.refs = [f"{law}/{article}"]
             continue
         ref = f"{law}/{article}/{next(letters, '?')}"
-        draft.refs, draft.recovered = [ref], ref in ANCHORS and ANCHORS[ref] in _fold(draft.text)
+        draft.refs, draft.recovered = [ref], ref in ANCHORS and ANCHORS[ref] in fold_label(draft.text)
 
 
 def _words(text: str) -> set[str]:
-    return {word[:5] for word in re.findall(r"[a-z]{4,}", _fold(text))}
+    return {word[:5] for word in re.findall(r"[a-z]{4,}", fold_label(text))}
 
 
 def _guess(draft: _Draft, before: _Draft | None, after: _Draft | None, printed: list[_Draft]) -> list[str]:
@@ -288,7 +226,7 @@ def _extract(lines: list[str]) -> list[_Draft]:
         if draft.labels:  # sure only when the duty above had no label of its own
             above.recovered = draft.recovered and not above.labels
             above.labels += draft.labels
-            above.refs = _refs(above.labels)
+            above.refs = label_refs(above.labels)
     printed = [d for d in merged if d.labels]
     for index, draft in enumerate(merged):
         if not draft.refs:

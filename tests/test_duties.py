@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.duties import ANCHORS, ASCII_CLAUSES, Duty, _fold, extract_duties, parse_label, unrecovered
+from indexer.duties import Duty, extract_duties, unrecovered
+from indexer.duty_labels import ANCHORS, ASCII_CLAUSES, fold_label, parse_label
 
 REPORT = Path(__file__).resolve().parent.parent / "corpus" / "izmir-2023-faaliyet-raporu.txt"
 BELEDIYE, MECLIS = "Büyükşehir Belediyesi", "Büyükşehir Belediye Meclisi"
@@ -156,7 +157,7 @@ def test_anchors_agree_with_the_reports_reliable_rows() -> None:
     reliable = (("5393/41", "Mahalli idareler genel"), ("5393/56", "5018 sayılı"), ("5216/7/b", "Nazım"))
     for ref, start in reliable:
         duty = by_text(start)
-        assert duty.body in (BASKAN, ENCUMEN) and ref in duty.basis and ANCHORS[ref] in _fold(duty.text)
+        assert duty.body in (BASKAN, ENCUMEN) and ref in duty.basis and ANCHORS[ref] in fold_label(duty.text)
 
 
 def test_parse_label() -> None:
