@@ -53,6 +53,13 @@ class Passage:
     def section(self) -> str:
         return " > ".join(self.path)
 
+    @property
+    def spans_pages(self) -> bool:
+        """Its lines run over more than one known page, and each line's page is kept: only
+        then can a line be cited at a page other than ``page_estimate``."""
+        known = set(self.line_pages) - {""}
+        return len(known) > 1 and len(self.line_pages) == self.text.count("\n") + 1
+
 
 @dataclass(frozen=True)
 class _Piece:

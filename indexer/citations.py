@@ -30,10 +30,18 @@ def citation_index(texts: Iterable[str]) -> dict[str, list[int]]:
     """
     index: dict[str, set[int]] = {}
     for i, text in enumerate(texts):
-        for ref in find_refs(text):
-            for key in broader(ref.canonical):
-                index.setdefault(key, set()).add(i)
+        for key in cited_keys(text):
+            index.setdefault(key, set()).add(i)
     return {key: sorted(found) for key, found in sorted(index.items())}
+
+
+def cited_keys(text: str) -> set[str]:
+    """Every reference ``text`` cites, and each broader one it falls under.
+
+    >>> sorted(cited_keys("5216 s.K.m.7/a"))
+    ['5216', '5216/7', '5216/7/a']
+    """
+    return {key for ref in find_refs(text) for key in broader(ref.canonical)}
 
 
 def citing_page(passage: Passage, key: str) -> str | None:
@@ -45,12 +53,10 @@ def citing_page(passage: Passage, key: str) -> str | None:
     >>> citing_page(p, "5216/7"), citing_page(p, "5393")
     ('11', '10')
     """
-    lines = passage.text.split("\n")
-    # One page for the whole passage (or no line pages): nothing to choose, so no parsing.
-    if len(set(passage.line_pages)) < 2 or len(lines) != len(passage.line_pages):
+    if not passage.spans_pages:  # nothing to choose, so no parsing
         return passage.page_estimate
     wanted = set(same_clause(key))
-    for line, page in zip(lines, passage.line_pages, strict=True):
-        if page and any(k in wanted for ref in find_refs(line) for k in broader(ref.canonical)):
+    for line, page in zip(passage.text.split("\n"), passage.line_pages, strict=True):
+        if page and wanted & cited_keys(line):
             return page
     return passage.page_estimate

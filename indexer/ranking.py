@@ -174,11 +174,10 @@ def cited_page(passage: Passage, terms: Collection[str], analyzer: Analyzer) -> 
     >>> cited_page(p, Analyzer().terms("kopek barinagi"), Analyzer()), cited_page(p, ["su"], Analyzer())
     ('11', '10')
     """
-    lines = _line_terms(analyzer, passage.text) if len(set(passage.line_pages) - {""}) > 1 else ()
-    if len(lines) != len(passage.line_pages):  # one page, or pages not known line by line
+    if not passage.spans_pages:
         return passage.page_estimate
     wanted, best, page = set(terms), 0, passage.page_estimate
-    for held, at in zip(lines, passage.line_pages, strict=True):
+    for held, at in zip(_line_terms(analyzer, passage.text), passage.line_pages, strict=True):
         found = len(wanted.intersection(held))
         if found > best and at:
             best, page = found, at

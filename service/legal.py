@@ -60,6 +60,7 @@ def legal(
     engine = _engine(request)
     parsed = _reference(ref)
     found = engine.cited(parsed.canonical)
+    others = [p for p in found if p.kind != "duty"][:limit]  # cut before citing: that parses lines
     return LegalResponse(
         ref=parsed.canonical,
         law=parsed.law,
@@ -68,7 +69,7 @@ def legal(
         name=KNOWN_LAWS.get(parsed.law),
         total=len(found),
         duties=[_passage(p, parsed.canonical) for p in found if p.kind == "duty"],
-        passages=[_passage(p, parsed.canonical) for p in found if p.kind != "duty"][:limit],
+        passages=[_passage(p, parsed.canonical) for p in others],
     )
 
 
