@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-ANALYZER_VERSION = "6"
+ANALYZER_VERSION = "7"
 
 _UPPER_TR = str.maketrans({"I": "ı", "İ": "i"})
 _FOLD = str.maketrans("çğıöşüâîûéÇĞIÖŞÜÂÎÛÉ", "cgiosuaiueCGIOSUAIUE")
@@ -36,6 +36,18 @@ veya ya yani olan olarak oldu olduğu olmak olup üzere ayrıca kadar sonra önc
 yok hangi hangisi nedir midir mıdır kaç
 """
 STOP_WORDS: frozenset[str] = frozenset(_STOP_TEXT.split())
+
+# Units as the report writes them (folded): a citizen asks "kaç kilo", "kaç metrekare",
+# "kaç lira"; the report answers in "kg", "m²", "TL". Longest spelled-out prefix first.
+_UNITS: tuple[tuple[str, str], ...] = (
+    ("kilomet", "km"),
+    ("kilogram", "kg"),
+    ("kilovat", ""),  # kW, not kilograms
+    ("kilo", "kg"),
+    ("metrekare", "m2"),
+    ("m²", "m2"),
+    ("lira", "tl"),
+)
 
 Stemmer = Literal["none", "prefix", "snowball"]
 
@@ -103,6 +115,19 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+def unit(token: str) -> str:
+    """The report's symbol for a unit word, with or without suffixes; other tokens as
+    they are.
+
+    >>> [unit(t) for t in ["kilometrelik", "kilo", "metrekarelik", "m²de", "liralik", "kilovat"]]
+    ['km', 'kg', 'm2', 'm2', 'tl', 'kilovat']
+    """
+    for prefix, symbol in _UNITS:
+        if token.startswith(prefix):
+            return symbol or token
+    return token
+
+
 @lru_cache(maxsize=1)
 def _snowball() -> object:
     import Stemmer as PyStemmer  # PyStemmer; imported lazily to keep import cheap
@@ -130,8 +155,10 @@ class Analyzer:
         ['kopek', 'barinagi']
         >>> Analyzer().terms("25.611.625.500 TL")
         ['25611625500', 'tl']
+        >>> Analyzer().terms("kaç kilometre, kaç metrekare")
+        ['km', 'm2']
         """
-        tokens = words(normalize(spell_percent(text)))
+        tokens = [unit(t) for t in words(normalize(spell_percent(text)))]
         if self.stop_words:
             tokens = [t for t in tokens if t not in _FOLDED_STOPS]
         return self._stem(tokens)

@@ -65,6 +65,12 @@ def test_a_figure_finds_only_passages_with_that_figure(mini_client: Any) -> None
     assert _ok(mini_client, q="4.750.001", mode="bm25")["results"] == []
 
 
+def test_a_unit_symbol_finds_the_unit_written_out(mini_client: Any) -> None:
+    # The report writes "metrekare" here and "m²" elsewhere; a question may use either.
+    found = _ok(mini_client, q="kaç m²", mode="bm25")["results"]
+    assert found and "12.500 metrekaredir" in found[0]["text"]
+
+
 def test_ranking_is_deterministic(mini_client: Any) -> None:
     first = _ok(mini_client, q="belediye", k=10, mode="bm25")
     second = _ok(mini_client, q="belediye", k=10, mode="bm25")
