@@ -9,6 +9,7 @@ import numpy as np
 
 from indexer import store
 from indexer.analysis import Analyzer
+from indexer.build import mismatch
 from indexer.chunking import Passage
 from indexer.deascii import restore
 from indexer.embedding import Embedder
@@ -56,6 +57,13 @@ class SearchEngine:
             raise store.IndexMissing(
                 f"index at {folder} has {self.dense_index.d}-dimensional vectors, the model gives "
                 f"{self.embedder.dim}: rebuild it with `python -m indexer build`"
+            )
+        # Terms analyzed one way and queries another would match silently wrong.
+        problem = mismatch(settings, manifest, self.embedder.model_id)
+        if problem is not None:
+            raise store.IndexMissing(
+                f"index at {folder} was {problem} than these settings ask for: rebuild it with "
+                "`python -m indexer build`"
             )
         self.embedder.query("")  # loads the query encoder now, not at the first search
 

@@ -62,6 +62,14 @@ def test_an_index_from_another_model_is_refused(copy: Settings, embedder: Embedd
         SearchEngine(copy, embedder)
 
 
+def test_an_index_analyzed_otherwise_is_refused(copy: Settings, embedder: Embedder) -> None:
+    # Prefix-4 query terms against prefix-5 index terms would match, just wrongly.
+    other = copy.model_copy(update={"prefix_len": 4})
+    with pytest.raises(store.IndexMissing, match="built with other analyzer") as error:
+        SearchEngine(other, embedder)
+    assert "python -m indexer build" in str(error.value)
+
+
 def test_an_index_of_an_older_format_is_not_loaded(copy: Settings, embedder: Embedder) -> None:
     path = copy.index_dir / store.MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8"))
