@@ -46,6 +46,11 @@ class LexicalIndex:
         self.vocabulary = {t: i for i, t in enumerate(sorted(self.bm25.idf))}
         self.matrix, self.floor = _weights(self.bm25, self.vocabulary)
 
+    def frequencies(self, terms: list[str]) -> dict[str, int]:
+        """Passages holding each of the terms (terms in none are left out)."""
+        held = np.diff(self.matrix.indptr)  # a row's stored weights: one per passage with the term
+        return {t: int(held[self.vocabulary[t]]) for t in terms if t in self.vocabulary}
+
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query terms (0 for no match); a repeated
         query term counts again, as in rank-bm25."""

@@ -11,7 +11,7 @@ from indexer import store
 from indexer.analysis import Analyzer
 from indexer.build import mismatch
 from indexer.chunking import Passage
-from indexer.deascii import restore
+from indexer.dense_query import dense_text
 from indexer.embedding import Embedder
 from indexer.legal import parse_ref, same_clause
 from indexer.lexical import LexicalIndex
@@ -91,8 +91,10 @@ class SearchEngine:
         clock.lap("bm25")
         qvec = None
         if mode != "bm25":
-            # The dense arm reads words, not folded terms: give ASCII-typed words their letters.
-            qvec = self.embedder.query(restore(query, self.vocabulary))
+            frequencies = self.lexical.frequencies(terms)
+            share = self.settings.common_share
+            text = dense_text(query, self.analyzer, self.vocabulary, frequencies, len(self), share)
+            qvec = self.embedder.query(text)
         clock.lap("embedding")
         cited = set(self._cited(ref.canonical)) if ref else set()
         candidates, arms = self._arms(lex_all, qvec, depth, cited)

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     bm25_k1: float = 0.9
     bm25_b: float = 0.5
 
+    common_share: float = Field(
+        0.4,
+        ge=0.0,
+        le=1.0,
+        description="query words whose terms are all in more than this share of the passages are "
+        "left out of the text the vector arms embed (1: none); chosen on the dev split",
+    )
+
     fusion: Literal["convex", "rrf"] = "convex"
     # Relative weights of the three arms (only their ratios count); chosen on the dev split.
     bm25_weight: float = Field(0.3, ge=0.0, description="BM25 arm")

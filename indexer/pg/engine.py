@@ -28,7 +28,8 @@ import numpy as np
 from indexer.analysis import Analyzer
 from indexer.build import mismatch
 from indexer.chunking import Passage
-from indexer.deascii import folded_words, restore
+from indexer.deascii import folded_words
+from indexer.dense_query import dense_text
 from indexer.embedding import Embedder
 from indexer.legal import parse_ref
 from indexer.pg.index import PgIndex, VersionInfo
@@ -145,10 +146,13 @@ class PgSearchEngine:
         cited = np.array(self.index.cited(ref.canonical, version=v) if ref else [], dtype=np.int64)
         clock.lap("analysis")
         qvec = None
+        df: dict[str, int] | None = None
         if mode != "bm25":
             words = folded_words(query)
             spellings = self.index.spellings(words, version=v) if words else {}
-            qvec = self.embedder.query(restore(query, spellings))
+            df = self.index.document_frequencies(terms, version=v)
+            share = self.settings.common_share
+            qvec = self.embedder.query(dense_text(query, self.analyzer, spellings, df, info.passages, share))
         clock.lap("embedding")
         ids, rows = self._arms(v, terms if mode != "dense" else [], qvec, cited, depth, clock)
         meta = self.index.candidates(ids.tolist(), version=v) if len(ids) else []
@@ -159,9 +163,9 @@ class PgSearchEngine:
         )  # fmt: skip
 
         def features() -> np.ndarray:
-            df = self.index.document_frequencies(terms, version=v)
+            found = df if df is not None else self.index.document_frequencies(terms, version=v)
             n = info.passages
-            idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+            idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in found.items()}
             titles = [self._title_terms(title_text(m.path)) for m in meta]
             tables = [m.kind == "table" for m in meta]
             return candidate_features(terms, [m.terms for m in meta], titles, idf, tables)
