@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-ANALYZER_VERSION = "7"
+ANALYZER_VERSION = "8"
 
 _UPPER_TR = str.maketrans({"I": "ı", "İ": "i"})
 _FOLD = str.maketrans("çğıöşüâîûéÇĞIÖŞÜÂÎÛÉ", "cgiosuaiueCGIOSUAIUE")
@@ -38,16 +38,20 @@ yok hangi hangisi nedir midir mıdır kaç
 STOP_WORDS: frozenset[str] = frozenset(_STOP_TEXT.split())
 
 # Units as the report writes them (folded): a citizen asks "kaç kilo", "kaç metrekare",
-# "kaç lira"; the report answers in "kg", "m²", "TL". Longest spelled-out prefix first.
-_UNITS: tuple[tuple[str, str], ...] = (
-    ("kilomet", "km"),
-    ("kilogram", "kg"),
-    ("kilovat", ""),  # kW, not kilograms
-    ("kilo", "kg"),
-    ("metrekare", "m2"),
-    ("m²", "m2"),
-    ("lira", "tl"),
+# "kaç lira"; the report answers in "kg", "m²", "TL". Whole tokens, suffixes allowed.
+_UNITS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), symbol)
+    for pattern, symbol in (
+        (r"km2|km²|kilometrekare\w*", "km2"),
+        (r"km|kilomet(?:re|er)\w*", "km"),
+        # not kilokalori, kilobayt, kiloton, kilovat, kilohertz
+        (r"kg|kilo(?!kalori|bayt|byte|ton|vat|watt|hertz|metre)\w*", "kg"),
+        (r"m2|m²\w*|metrekare\w*", "m2"),
+        (r"tl|lira\w*", "tl"),
+    )
 )
+# "25TL", "2.771,98m²": a unit glued to its number is a word of its own.
+_GLUED_UNIT = re.compile(r"(?<=\d)(?=(?:km|kg|m²|m2|tl)(?![^\W\d_]))", re.IGNORECASE)
 
 Stemmer = Literal["none", "prefix", "snowball"]
 
@@ -119,13 +123,24 @@ def unit(token: str) -> str:
     """The report's symbol for a unit word, with or without suffixes; other tokens as
     they are.
 
-    >>> [unit(t) for t in ["kilometrelik", "kilo", "metrekarelik", "m²de", "liralik", "kilovat"]]
-    ['km', 'kg', 'm2', 'm2', 'tl', 'kilovat']
+    >>> [unit(t) for t in ["kilometrelik", "kilo", "metrekarelik", "m²de", "liralik"]]
+    ['km', 'kg', 'm2', 'm2', 'tl']
+    >>> [unit(t) for t in ["kilometrekare", "kilovat", "kilokalori", "kmykk"]]
+    ['km2', 'kilovat', 'kilokalori', 'kmykk']
     """
-    for prefix, symbol in _UNITS:
-        if token.startswith(prefix):
-            return symbol or token
+    for pattern, symbol in _UNITS:
+        if pattern.fullmatch(token):
+            return symbol
     return token
+
+
+def split_units(text: str) -> str:
+    """Part a unit from the number it is glued to.
+
+    >>> split_units("25TL, 2.771,98m² ve 3 km; 4x4")
+    '25 TL, 2.771,98 m² ve 3 km; 4x4'
+    """
+    return _GLUED_UNIT.sub(" ", text)
 
 
 @lru_cache(maxsize=1)
@@ -158,7 +173,7 @@ class Analyzer:
         >>> Analyzer().terms("kaç kilometre, kaç metrekare")
         ['km', 'm2']
         """
-        tokens = [unit(t) for t in words(normalize(spell_percent(text)))]
+        tokens = [unit(t) for t in words(normalize(spell_percent(split_units(text))))]
         if self.stop_words:
             tokens = [t for t in tokens if t not in _FOLDED_STOPS]
         return self._stem(tokens)

@@ -15,28 +15,42 @@ from collections.abc import Callable, Mapping
 from indexer.analysis import Analyzer
 from indexer.deascii import restore
 
+# Question forms that are not stop words: a question left with only these and the
+# common words has lost what it asks about.
+_QUESTION_TEXT = """
+kimdir kimler kimlerdir kimin neler nelerdir neyi neye neyin neresi neresidir nasıldır
+hangileri hangileridir kaçtır kaçıncı
+"""
+
 
 def drop_common(text: str, analyzer: Analyzer, common: Callable[[str], bool]) -> str:
-    """``text`` without its words whose terms are all ``common``; as it is when no word
-    with terms of its own would be left. Terms of one or two characters always stay:
-    they are parts of names and numbers ("II. Mehmed", "7/a").
+    """``text`` without its words whose terms are all ``common``, unless that would drop
+    more than half of its content words (words with terms, question forms aside) or all
+    of them: a question made mostly of such words is about them ("Belediye Başkanı
+    kimdir"). Terms of one or two characters always stay: they are parts of names and
+    numbers ("II. Mehmed", "7/a").
 
-    >>> common = {"beled", "2023", "hizme", "ii"}.__contains__
-    >>> drop_common("Belediye 2023'te kaç hizmet verdi?", Analyzer(), common)
-    'kaç verdi?'
+    >>> common = {"beled", "2023", "hizme", "baska", "ii"}.__contains__
+    >>> drop_common("Belediye 2023'te kaç kredi çekti?", Analyzer(), common)
+    'kaç kredi çekti?'
+    >>> drop_common("Belediye Başkanı kimdir?", Analyzer(), common)
+    'Belediye Başkanı kimdir?'
     >>> drop_common("II. Mehmed", Analyzer(), common)
     'II. Mehmed'
-    >>> drop_common("Belediye hizmetleri nedir?", Analyzer(), common)
-    'Belediye hizmetleri nedir?'
     """
-    kept, content = [], False
-    for word in text.split():
+    questions = {t for w in _QUESTION_TEXT.split() for t in analyzer.terms(w)}
+    words = text.split()
+    content, dropped = 0, []
+    for word in words:
         terms = analyzer.terms(word)
-        if terms and all(common(t) and len(t) > 2 for t in terms):
+        if not terms or set(terms) <= questions:
+            dropped.append(False)
             continue
-        kept.append(word)
-        content = content or bool(terms)
-    return " ".join(kept) if content else text
+        content += 1
+        dropped.append(all(common(t) and len(t) > 2 for t in terms))
+    if 2 * sum(dropped) > content or sum(dropped) == content:
+        return text
+    return " ".join(w for w, drop in zip(words, dropped, strict=True) if not drop)
 
 
 def dense_text(
@@ -53,6 +67,8 @@ def dense_text(
 
     >>> dense_text("belediye kopek barinagi", Analyzer(), {"kopek": "köpek"}, {"beled": 6}, 10, 0.5)
     'köpek barinagi'
+    >>> dense_text("belediye kopek barinagi", Analyzer(), {"kopek": "köpek"}, {"beled": 6}, 10, 1.0)
+    'belediye köpek barinagi'
     """
     restored = restore(query, spellings)
     if share >= 1:

@@ -45,11 +45,12 @@ class LexicalIndex:
         self.bm25: BM25Okapi | BM25Plus | BM25L = kinds[variant](docs, k1=k1, b=b)
         self.vocabulary = {t: i for i, t in enumerate(sorted(self.bm25.idf))}
         self.matrix, self.floor = _weights(self.bm25, self.vocabulary)
+        # A term's row stores one weight per passage holding it (zeros included).
+        self.held = np.diff(self.matrix.indptr)
 
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         """Passages holding each of the terms (terms in none are left out)."""
-        held = np.diff(self.matrix.indptr)  # a row's stored weights: one per passage with the term
-        return {t: int(held[self.vocabulary[t]]) for t in terms if t in self.vocabulary}
+        return {t: int(self.held[self.vocabulary[t]]) for t in terms if t in self.vocabulary}
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query terms (0 for no match); a repeated

@@ -32,6 +32,14 @@ class SearchEngine:
         if manifest is None:
             raise store.IndexMissing(f"index not built at {folder}: run `python -m indexer build`")
         store.verify(folder, manifest)
+        # Terms analyzed one way and queries another would match silently wrong (the model
+        # is checked against the query encoder below).
+        problem = mismatch(settings, manifest, str(manifest.get("model_id")))
+        if problem is not None:
+            raise store.IndexMissing(
+                f"index at {folder} was {problem} than these settings ask for: rebuild it with "
+                "`python -m indexer build`"
+            )
         self.settings = settings
         self.manifest: dict[str, Any] = manifest
         self.analyzer: Analyzer = settings.analyzer()
@@ -58,18 +66,11 @@ class SearchEngine:
                 f"index at {folder} has {self.dense_index.d}-dimensional vectors, the model gives "
                 f"{self.embedder.dim}: rebuild it with `python -m indexer build`"
             )
-        # Terms analyzed one way and queries another would match silently wrong.
-        problem = mismatch(settings, manifest, self.embedder.model_id)
-        if problem is not None:
-            raise store.IndexMissing(
-                f"index at {folder} was {problem} than these settings ask for: rebuild it with "
-                "`python -m indexer build`"
-            )
         self.embedder.query("")  # loads the query encoder now, not at the first search
 
     def with_settings(self, settings: Settings) -> SearchEngine:
-        """This loaded index under other query-time settings (fusion, weights, depth);
-        settings that change the index or BM25 need a new engine."""
+        """This loaded index under other query-time settings (fusion, weights, depth, the
+        common share); settings that change the index or BM25 need a new engine."""
         other = copy.copy(self)
         other.settings = settings
         return other

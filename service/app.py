@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from indexer.ranking import Engine, SearchResult
 from indexer.search import SearchEngine
 from indexer.settings import Settings, get_settings
+from indexer.store import IndexMissing
 from service.access_log import AccessLog
 from service.body_limit import BodyLimit
 from service.cors import Cors
@@ -46,9 +47,15 @@ def load_engine(settings: Settings) -> Engine:
     if reason and settings.build_if_stale:
         log.warning("%s: building the index now (this takes a few minutes)", reason)
         build(settings)
-    elif reason:
+    try:
+        engine = SearchEngine(settings)
+    except IndexMissing as exc:  # missing, damaged, or analyzed otherwise: nothing to serve
+        held = " (RAPOR_BUILD_IF_STALE=false: the service does not build it)"
+        raise SystemExit(f"cannot serve: {exc}{'' if settings.build_if_stale else held}") from None
+    if reason and not settings.build_if_stale:
+        # Only the corpus changed: the old index still answers the way queries are read.
         log.warning("%s; serving it anyway (RAPOR_BUILD_IF_STALE=false)", reason)
-    return SearchEngine(settings)
+    return engine
 
 
 def _pg_engine(settings: Settings) -> Engine:

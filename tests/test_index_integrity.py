@@ -13,6 +13,7 @@ from indexer import store
 from indexer.embedding import Embedder
 from indexer.search import SearchEngine
 from indexer.settings import Settings
+from service.app import load_engine
 
 
 @pytest.fixture()
@@ -68,6 +69,13 @@ def test_an_index_analyzed_otherwise_is_refused(copy: Settings, embedder: Embedd
     with pytest.raises(store.IndexMissing, match="built with other analyzer") as error:
         SearchEngine(other, embedder)
     assert "python -m indexer build" in str(error.value)
+
+
+def test_the_service_does_not_start_on_an_index_it_cannot_read(copy: Settings) -> None:
+    # Without building, serving a stale corpus is fine; serving other terms is not.
+    held = copy.model_copy(update={"prefix_len": 4, "build_if_stale": False})
+    with pytest.raises(SystemExit, match=r"built with other analyzer.*python -m indexer build"):
+        load_engine(held)
 
 
 def test_an_index_of_an_older_format_is_not_loaded(copy: Settings, embedder: Embedder) -> None:

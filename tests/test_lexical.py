@@ -50,3 +50,13 @@ def test_unknown_terms_and_empty_passages_score_zero() -> None:
     assert index.scores(["yok"]).tolist() == [0.0, 0.0, 0.0]
     scores = index.scores(["su"])
     assert scores[0] == 0.0 and scores[2] > scores[1] > 0
+
+
+@pytest.mark.parametrize("variant", ["lucene", "okapi", "plus", "l"])
+def test_frequencies_count_the_passages_holding_each_term(variant: str) -> None:
+    # A term in exactly half the passages has Okapi idf 0: its zero weights still count.
+    corpus = [*_corpus(60), ["su", "su"], ["nadir"]] + [["yaygin"]] * 62
+    index = LexicalIndex(corpus, variant)  # type: ignore[arg-type]
+    terms = [*sorted({t for doc in corpus for t in doc}), "yok"]
+    expected = {t: sum(t in doc for doc in corpus) for t in terms if t != "yok"}
+    assert index.frequencies(terms) == expected

@@ -146,12 +146,12 @@ class PgSearchEngine:
         cited = np.array(self.index.cited(ref.canonical, version=v) if ref else [], dtype=np.int64)
         clock.lap("analysis")
         qvec = None
-        df: dict[str, int] | None = None
+        df: dict[str, int] = {}  # fetched once, for the dense text and the second stage
         if mode != "bm25":
             words = folded_words(query)
             spellings = self.index.spellings(words, version=v) if words else {}
-            df = self.index.document_frequencies(terms, version=v)
             share = self.settings.common_share
+            df = self.index.document_frequencies(terms, version=v) if share < 1 else {}
             qvec = self.embedder.query(dense_text(query, self.analyzer, spellings, df, info.passages, share))
         clock.lap("embedding")
         ids, rows = self._arms(v, terms if mode != "dense" else [], qvec, cited, depth, clock)
@@ -163,7 +163,7 @@ class PgSearchEngine:
         )  # fmt: skip
 
         def features() -> np.ndarray:
-            found = df if df is not None else self.index.document_frequencies(terms, version=v)
+            found = df or self.index.document_frequencies(terms, version=v)
             n = info.passages
             idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in found.items()}
             titles = [self._title_terms(title_text(m.path)) for m in meta]
