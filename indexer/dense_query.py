@@ -11,6 +11,7 @@ vector arms embed (BM25 still reads the whole query).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from indexer.analysis import Analyzer
 from indexer.deascii import restore
@@ -21,6 +22,11 @@ _QUESTION_TEXT = """
 kimdir kimler kimlerdir kimin neler nelerdir neyi neye neyin neresi neresidir nasıldır
 hangileri hangileridir kaçtır kaçıncı
 """
+
+
+@lru_cache(maxsize=4)
+def _question_terms(analyzer: Analyzer) -> frozenset[str]:
+    return frozenset(t for w in _QUESTION_TEXT.split() for t in analyzer.terms(w))
 
 
 def drop_common(text: str, analyzer: Analyzer, common: Callable[[str], bool]) -> str:
@@ -38,7 +44,7 @@ def drop_common(text: str, analyzer: Analyzer, common: Callable[[str], bool]) ->
     >>> drop_common("II. Mehmed", Analyzer(), common)
     'II. Mehmed'
     """
-    questions = {t for w in _QUESTION_TEXT.split() for t in analyzer.terms(w)}
+    questions = _question_terms(analyzer)  # analyzed once per analyzer, not per query
     words = text.split()
     content, dropped = 0, []
     for word in words:
